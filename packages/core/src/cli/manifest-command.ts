@@ -1,0 +1,85 @@
+import { displayPath, hasErrors } from '../diagnostics.js'
+import { PgtestbedError } from '../errors.js'
+import { discoverMigrations } from '../migrations/discover.js'
+import { checkManifest, manifestPath, writeManifest } from '../migrations/manifest.js'
+import type { CheckReport } from './check.js'
+import { formatCheckText, judge } from './check-format.js'
+import { EXIT_OK } from './exit.js'
+import { plural, type Output } from './output.js'
+import type { CliSettings } from './settings.js'
+
+/** Flags of `pgtestbed manifest`. */
+export interface ManifestFlags {
+  write?: boolean
+  check?: boolean
+}
+
+/** The manifest file the command reads or writes. */
+function manifestFile(settings: CliSettings): string | undefined {
+  const declared = settings.manifest
+  if (Array.isArray(declared)) {
+    throw new PgtestbedError(
+      'INVALID_OPTIONS',
+      'the config declares the manifest as a list of file names, so there is no pgtestbed.sum to write or check',
+      {
+        fix: 'remove `manifest` from the config (pgtestbed.sum is then used when it exists), or keep the list and run `pgtestbed check`',
+      },
+    )
+  }
+  return typeof declared === 'string' && declared !== 'auto' ? declared : undefined
+}
+
+/**
+ * `pgtestbed manifest --write` creates or updates `pgtestbed.sum`; `--check` (the default)
+ * compares the folder with it and names every unlisted, missing, edited or reordered migration.
+ * Both refuse a folder whose migrations do not load (exit 1).
+ */
+export async function runManifest(
+  settings: CliSettings,
+  flags: ManifestFlags,
+  output: Output,
+): Promise<number> {
+  if (flags.write && flags.check) {
+    throw new PgtestbedError('INVALID_OPTIONS', '--write and --check cannot be used together', {
+      fix: 'run `pgtestbed manifest --write` to update the file, or `--check` to verify it',
+    })
+  }
+  const started = performance.now()
+  const file = manifestFile(settings)
+  const set = await discoverMigrations(settings.migrations)
+  const target = manifestPath(set, file)
+  const shown = displayPath(target, settings.cwd)
+  const report: CheckReport = {
+    set,
+    diagnostics: [...set.diagnostics],
+    manifest: target,
+    steps: {
+      validation: { ran: true },
+      manifest: { ran: false, skipped: 'fix the errors above first' },
+    },
+    ms: 0,
+  }
+  if (!hasErrors(set.diagnostics)) {
+    if (flags.write) {
+      const { changed } = await writeManifest(set, target)
+      output.print(
+        `pgtestbed: ${changed ? 'wrote' : 'unchanged:'} ${shown} (${plural(set.migrations.length, `${set.format} migration`)})`,
+      )
+      return EXIT_OK
+    }
+    report.diagnostics.push(...(await checkManifest(set, target)))
+    report.steps.manifest = { ran: true }
+  }
+  report.ms = performance.now() - started
+  const verdict = judge(report, false)
+  if (verdict.exitCode === EXIT_OK && report.steps.manifest.ran) {
+    output.print(
+      `pgtestbed: ${shown} matches the ${plural(set.migrations.length, `${set.format} migration`)} in ${displayPath(set.dir, settings.cwd)}/`,
+    )
+    return EXIT_OK
+  }
+  output.print(
+    formatCheckText(report, verdict, { cwd: settings.cwd, colors: output.colors, strict: false }),
+  )
+  return verdict.exitCode
+}

@@ -1,0 +1,158 @@
+export { PgtestbedError, DiagnosticsError, isPgtestbedError } from './errors.js'
+export type { ErrorCode, PgtestbedErrorOptions } from './errors.js'
+export {
+  hasErrors,
+  sortDiagnostics,
+  formatDiagnostic,
+  formatDiagnostics,
+  throwIfErrors,
+  displayPath,
+} from './diagnostics.js'
+export type {
+  Diagnostic,
+  DiagnosticCode,
+  Severity,
+  SourceLocation,
+  FormatDiagnosticOptions,
+} from './diagnostics.js'
+export { MIGRATION_FORMATS } from './migrations/types.js'
+export type {
+  Migration,
+  MigrationFormat,
+  MigrationSection,
+  MigrationSet,
+  Statement,
+  VersionRecord,
+  VersionTable,
+} from './migrations/types.js'
+export { DEFAULT_MIGRATIONS_DIR, DEFAULT_MANIFEST_FILE } from './config/types.js'
+export type { MigrationsOptions } from './config/types.js'
+// goose SQL parser (migrations/sqlparser)
+export {
+  parseGooseSql,
+  statementFileLine,
+  GOOSE_MAX_LINE_BYTES,
+} from './migrations/sqlparser/goose.js'
+export type {
+  GooseParseOptions,
+  GooseParseResult,
+  GooseSection,
+  GooseStatement,
+} from './migrations/sqlparser/goose.js'
+// manifest (migrations/manifest): pgtestbed.sum and explicit migration lists
+export {
+  computeManifest,
+  formatManifest,
+  parseManifest,
+  readManifest,
+  writeManifest,
+  checkManifest,
+} from './migrations/manifest.js'
+export type { Manifest, ManifestEntry, ParsedManifest } from './migrations/manifest.js'
+// applier (migrations/apply, rollback, status): Up sections into each tool's own version table
+export { applyMigrations } from './migrations/apply.js'
+export type {
+  ApplyOptions,
+  ApplyResult,
+  CompletedMigration,
+  MigrationEvent,
+} from './migrations/apply.js'
+export { MigrationApplyError } from './migrations/apply-errors.js'
+export type { PostgresErrorFields } from './migrations/apply-errors.js'
+export { rollbackMigrations } from './migrations/rollback.js'
+export type { RollbackOptions, RollbackResult } from './migrations/rollback.js'
+export { getMigrationStatus, formatMigrationStatus } from './migrations/status.js'
+export type {
+  FormatStatusOptions,
+  MigrationState,
+  MigrationStatus,
+  MigrationStatusEntry,
+  UnknownVersion,
+} from './migrations/status.js'
+// discovery (migrations/discover, detect, validate): find, detect, parse and validate a migrations folder
+export { discoverMigrations } from './migrations/discover.js'
+// lint (lint/) and config files (config/): unsafe-migration rules on PostgreSQL's parser; pgtestbed.config.*
+export { lintMigrations } from './lint/run.js'
+export { createLintHook } from './lint/hook.js'
+export { LINT_RULES, LINT_RULE_CODES } from './lint/types.js'
+export type { LintOptions, LintRuleCode, LintRuleInfo, LintRuleSetting } from './lint/types.js'
+export { loadConfig, CONFIG_FILE_NAMES } from './config/load.js'
+export type { LoadConfigOptions, LoadedConfig } from './config/load.js'
+export { defineConfig } from './config/define.js'
+export type { PgtestbedConfig, LintSetting, SweepConfig } from './config/types.js'
+// servers (servers/): where PostgreSQL comes from: a URL, the shared embedded server, or docker
+export { resolveServer } from './servers/resolve.js'
+export type { ResolveServerOptions } from './servers/resolve.js'
+export type {
+  PostgresServer,
+  ReleaseOptions,
+  ServerChoice,
+  ServerKind,
+  ServerOptions,
+} from './servers/types.js'
+export { DEFAULT_EMBEDDED_START_TIMEOUT_MS } from './servers/embedded.js'
+export type { EmbeddedOptions, EmbeddedPostgresServer } from './servers/embedded.js'
+export { stopEmbeddedServer } from './servers/embedded-stop.js'
+export type { StopEmbeddedServerOptions, StoppedEmbeddedServer } from './servers/embedded-stop.js'
+export { resolveCacheDir, DEFAULT_CACHE_DIR } from './servers/embedded-paths.js'
+export type { CacheDirOptions } from './servers/embedded-paths.js'
+export { DEFAULT_EMBEDDED_OS_USER } from './servers/embedded-user.js'
+export { DEFAULT_DOCKER_IMAGE } from './servers/docker.js'
+export type { DockerOptions, DockerPostgresServer } from './servers/docker.js'
+export type { UrlPostgresServer } from './servers/url.js'
+export { TEST_TUNED_SETTINGS, DEFAULT_MAX_CONNECTIONS } from './servers/settings.js'
+export type { PostgresSettingValue } from './servers/settings.js'
+// templates and the orchestrator (templates/, testbed.ts): fingerprint, build under lock, clone, pool, sweep
+export { startTestbed, cloneDatabase } from './testbed.js'
+export type {
+  CloseOptions,
+  RefreshResult,
+  Testbed,
+  TestbedInfo,
+  TestbedOptions,
+} from './testbed-types.js'
+export { DEFAULT_CLONE_STRATEGY, resolveCloneStrategy } from './templates/clone.js'
+export type { ClonedDatabase, CloneOptions, CloneSource, CloneStrategy } from './templates/clone.js'
+export { formatLeakedConnections } from './templates/drop.js'
+export type { DropResult, LeakedConnection } from './templates/drop.js'
+export {
+  sweep,
+  DEFAULT_SWEEP_TTL_MS,
+  DEFAULT_KEPT_TTL_MS,
+  DEFAULT_KEEP_TEMPLATES,
+  DEFAULT_TEMPLATE_MIN_AGE_MS,
+} from './templates/sweep.js'
+export type { SweepEntry, SweepOptions, SweepReport } from './templates/sweep.js'
+export { ensureTemplate } from './templates/build.js'
+export type { EnsureTemplateOptions, EnsureTemplateResult } from './templates/build.js'
+export {
+  computeFingerprint,
+  TEMPLATE_SCHEMA_VERSION,
+  DEFAULT_BASE_TEMPLATE,
+} from './templates/fingerprint.js'
+export type { Fingerprint, FingerprintInput } from './templates/fingerprint.js'
+export { DEFAULT_LOCK_TIMEOUT_MS } from './templates/lock.js'
+export { VerifyDownError } from './templates/verify-down.js'
+export type { VerifyDownFailure } from './templates/verify-down.js'
+export { projectKeyFor } from './templates/naming.js'
+// jest plugin (packages/jest): progress output and option checks the plugins share with the CLI
+export { createConsoleReporter, silentReporter } from './progress.js'
+export type { ConsoleReporterOptions, ProgressStep, Reporter } from './progress.js'
+export { validateConfig } from './config/validate.js'
+// vitest plugin (packages/vitest): finish a clone whose test file never ran its cleanup hooks
+export { attachClone } from './templates/attach.js'
+// correctness follow-ups (migrations/): where checkManifest / writeManifest look for the manifest
+export type { ManifestPathOptions } from './migrations/manifest.js'
+// embedded storage (servers/embedded-storage): the embedded server's data folder in memory or on disk
+export {
+  DEFAULT_EMBEDDED_STORAGE,
+  DEFAULT_MEMORY_DIR,
+  EMBEDDED_STORAGE_ENV,
+  MIN_MEMORY_FREE_BYTES,
+} from './servers/embedded-storage.js'
+export type { EmbeddedStorage, ServerStorage, StorageMedium } from './servers/embedded-storage.js'
+export { MEMORY_STORAGE_SETTINGS } from './servers/settings.js'
+// plugins' per-file path and the CLI (worker.ts, cli/): what the plugins print to stop a kept server
+export { serverStopCommand } from './cli/stop-command.js'
+// finishing gaps (lint/hook, lint/cache): the lint hook's cache in <cacheDir>/lint, shared by the CLI and the plugins
+export type { LintHookOptions, LintHookResult } from './lint/hook.js'

@@ -1,0 +1,362 @@
+/**
+ * Finds the top-level SQL commands in one statement's text and recognises the ones PostgreSQL
+ * refuses to run inside a transaction block (SQLSTATE 25001).
+ *
+ * This is a cheap scanner, not a SQL parser: it knows enough of PostgreSQL's lexical rules
+ * (comments, nested block comments, strings, `E''` strings, quoted identifiers, dollar quotes,
+ * parentheses and `BEGIN ATOMIC … END` bodies) to find the `;` that end commands and the words
+ * that start them. The lint step uses a real parser later.
+ */
+
+/** One top-level command found in a statement's text. */
+export interface SqlCommand {
+  /**
+   * The command's significant tokens: unquoted words upper-cased, numbers as written, string
+   * literals as `'` + their text, quoted identifiers as `"` + their text, a dollar-quoted body as
+   * `$`, and the punctuation `(`, `)`, `,`, `.`, `=`. Comments and whitespace are dropped.
+   */
+  tokens: string[]
+  /** 0-based line of the command's first token, counted from the start of the text. */
+  lineOffset: number
+}
+
+/** A command that cannot run inside a transaction block, found by {@link findNonTransactional}. */
+interface NonTransactionalCommand {
+  /** What the command is, as PostgreSQL's error names it, e.g. `CREATE INDEX CONCURRENTLY`. */
+  label: string
+  /** 0-based line of the command, counted from the start of the text. */
+  lineOffset: number
+}
+
+const isWordStart = (c: number) =>
+  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128
+const isDigit = (c: number) => c >= 48 && c <= 57
+const isWordPart = (c: number) => isWordStart(c) || isDigit(c) || c === 36
+const PUNCTUATION = new Set(['(', ')', ',', '.', '='])
+
+/**
+ * Splits `sql` into its top-level commands (what PostgreSQL would run one after another if the
+ * text were sent as one simple-protocol query). Comment-only pieces are not commands.
+ *
+ * @example
+ * splitSqlCommands("select 1; -- note\ncreate index concurrently i on t (a);")
+ * // [{ tokens: ['SELECT', '1'], lineOffset: 0 },
+ * //  { tokens: ['CREATE', 'INDEX', 'CONCURRENTLY', 'I', 'ON', 'T', '(', 'A', ')'], lineOffset: 1 }]
+ */
+export function splitSqlCommands(sql: string): SqlCommand[] {
+  const commands: SqlCommand[] = []
+  const n = sql.length
+  let tokens: string[] = []
+  let line = 0
+  let commandLine = 0
+  let depth = 0
+  // Inside a SQL-standard function body (`BEGIN ATOMIC … END`) `;` does not end the command;
+  // `CASE … END` pairs inside it must not close the body.
+  let atomic = false
+  let caseDepth = 0
+
+  const push = (token: string) => {
+    if (tokens.length === 0) commandLine = line
+    tokens.push(token)
+  }
+  // Advances past `end`, counting the newlines skipped.
+  const skipTo = (from: number, end: number) => {
+    for (let k = from; k < end; k++) if (sql.charCodeAt(k) === 10) line++
+    return end
+  }
+  const quoted = (from: number, quote: number, backslash: boolean): [string, number] => {
+    let k = from + 1
+    let value = ''
+    let start = k
+    while (k < n) {
+      const c = sql.charCodeAt(k)
+      if (backslash && c === 92) {
+        k += 2
+        continue
+      }
+      if (c === quote) {
+        if (sql.charCodeAt(k + 1) === quote) {
+          value += sql.slice(start, k + 1)
+          k += 2
+          start = k
+          continue
+        }
+        value += sql.slice(start, k)
+        return [value, skipTo(from, k + 1)]
+      }
+      k++
+    }
+    return [value + sql.slice(start), skipTo(from, n)]
+  }
+
+  let i = 0
+  while (i < n) {
+    const c = sql.charCodeAt(i)
+    const next = sql.charCodeAt(i + 1)
+    if (c === 10) {
+      line++
+      i++
+    } else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      i++
+    } else if (c === 45 && next === 45) {
+      const end = sql.indexOf('\n', i)
+      i = end < 0 ? n : end
+    } else if (c === 47 && next === 42) {
+      // PostgreSQL block comments nest.
+      let level = 0
+      let k = i
+      while (k < n) {
+        if (sql.charCodeAt(k) === 47 && sql.charCodeAt(k + 1) === 42) {
+          level++
+          k += 2
+        } else if (sql.charCodeAt(k) === 42 && sql.charCodeAt(k + 1) === 47) {
+          level--
+          k += 2
+          if (level === 0) break
+        } else k++
+      }
+      i = skipTo(i, Math.min(k, n))
+    } else if (c === 39) {
+      const [value, end] = quoted(i, 39, false)
+      push(`'${value}`)
+      i = end
+    } else if (c === 34) {
+      const [value, end] = quoted(i, 34, false)
+      push(`"${value}`)
+      i = end
+    } else if (c === 36) {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64))
+      if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length)
+        const end = close < 0 ? n : close + tag[0].length
+        push('$')
+        i = skipTo(i, end)
+      } else {
+        // A parameter such as `$1`.
+        i++
+        while (i < n && isDigit(sql.charCodeAt(i))) i++
+      }
+    } else if (c === 59) {
+      i++
+      if (depth > 0 || atomic) continue
+      if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
+      tokens = []
+    } else if (isWordStart(c)) {
+      let k = i + 1
+      while (k < n && isWordPart(sql.charCodeAt(k))) k++
+      const word = sql.slice(i, k).toUpperCase()
+      if (word === 'E' && sql.charCodeAt(k) === 39) {
+        const [value, end] = quoted(k, 39, true)
+        push(`'${value}`)
+        i = end
+        continue
+      }
+      if (word === 'ATOMIC' && tokens.length > 1 && tokens[tokens.length - 1] === 'BEGIN') {
+        atomic = true
+        caseDepth = 0
+      } else if (atomic && word === 'CASE') caseDepth++
+      else if (atomic && word === 'END') {
+        if (caseDepth > 0) caseDepth--
+        else atomic = false
+      }
+      push(word)
+      i = k
+    } else if (isDigit(c)) {
+      let k = i + 1
+      while (k < n && (isWordPart(sql.charCodeAt(k)) || sql.charCodeAt(k) === 46)) k++
+      push(sql.slice(i, k))
+      i = k
+    } else {
+      const ch = sql[i] as string
+      if (PUNCTUATION.has(ch)) {
+        if (ch === '(') depth++
+        else if (ch === ')' && depth > 0) depth--
+        push(ch)
+      }
+      i++
+    }
+  }
+  if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
+  return commands
+}
+
+/** True when the option list starting at `tokens[open]` (a `(`) turns `option` on. */
+function optionOn(tokens: readonly string[], open: number, option: string): boolean {
+  for (let k = open + 1; k < tokens.length && tokens[k] !== ')'; k++) {
+    if (tokens[k] !== option) continue
+    const value = tokens[k + 1] === '=' ? tokens[k + 2] : tokens[k + 1]
+    return !(value === 'FALSE' || value === 'OFF' || value === '0' || value === "'false")
+  }
+  return false
+}
+
+/** Index just after a parenthesised group starting at `open`, or `open` when there is none. */
+function skipGroup(tokens: readonly string[], open: number): number {
+  if (tokens[open] !== '(') return open
+  let depth = 0
+  for (let k = open; k < tokens.length; k++) {
+    if (tokens[k] === '(') depth++
+    else if (tokens[k] === ')' && --depth === 0) return k + 1
+  }
+  return tokens.length
+}
+
+/** `CREATE SUBSCRIPTION` creates a replication slot (and so refuses a transaction) unless told not to. */
+function subscriptionCreatesSlot(tokens: readonly string[]): boolean {
+  const withAt = tokens.lastIndexOf('WITH')
+  if (withAt < 0 || tokens[withAt + 1] !== '(') return true
+  const off = (name: string) => {
+    const k = tokens.indexOf(name, withAt)
+    if (k < 0) return false
+    const value = tokens[k + 1] === '=' ? tokens[k + 2] : tokens[k + 1]
+    return value === 'FALSE' || value === 'OFF' || value === '0' || value === "'false"
+  }
+  return !(off('CREATE_SLOT') || off('CONNECT'))
+}
+
+/**
+ * Names the command when PostgreSQL refuses to run it inside a transaction block (§7.2 of the
+ * format reference), or returns `null`.
+ *
+ * @example
+ * classifyCommand(['VACUUM', 'ANALYZE']) // 'VACUUM'
+ * classifyCommand(['CREATE', 'INDEX', 'I', 'ON', 'T', '(', 'A', ')']) // null
+ */
+export function classifyCommand(tokens: readonly string[]): string | null {
+  const [first, second, third] = tokens
+  switch (first) {
+    case 'CREATE': {
+      const at = second === 'UNIQUE' ? 2 : 1
+      if (tokens[at] === 'INDEX' && tokens[at + 1] === 'CONCURRENTLY') {
+        return 'CREATE INDEX CONCURRENTLY'
+      }
+      if (second === 'DATABASE') return 'CREATE DATABASE'
+      if (second === 'TABLESPACE') return 'CREATE TABLESPACE'
+      if (second === 'SUBSCRIPTION' && subscriptionCreatesSlot(tokens)) {
+        return 'CREATE SUBSCRIPTION'
+      }
+      return null
+    }
+    case 'DROP':
+      if (second === 'INDEX' && third === 'CONCURRENTLY') return 'DROP INDEX CONCURRENTLY'
+      if (second === 'DATABASE') return 'DROP DATABASE'
+      if (second === 'TABLESPACE') return 'DROP TABLESPACE'
+      if (second === 'SUBSCRIPTION') return 'DROP SUBSCRIPTION'
+      return null
+    case 'REINDEX': {
+      const concurrentOption = second === '(' && optionOn(tokens, 1, 'CONCURRENTLY')
+      const at = skipGroup(tokens, 1)
+      const kind = tokens[at]
+      if (kind === 'SCHEMA' || kind === 'DATABASE' || kind === 'SYSTEM') return `REINDEX ${kind}`
+      if (concurrentOption || tokens[at + 1] === 'CONCURRENTLY') return 'REINDEX CONCURRENTLY'
+      return null
+    }
+    case 'VACUUM':
+      return 'VACUUM'
+    case 'CLUSTER': {
+      // CLUSTER [VERBOSE] | CLUSTER (options): with no table it reclusters the whole database.
+      let at = skipGroup(tokens, 1)
+      if (tokens[at] === 'VERBOSE') at++
+      return at >= tokens.length ? 'CLUSTER without a table name' : null
+    }
+    case 'ALTER':
+      if (second === 'SYSTEM') return 'ALTER SYSTEM'
+      if (second === 'DATABASE') {
+        const set = tokens.indexOf('SET', 2)
+        return set > 0 && tokens[set + 1] === 'TABLESPACE' ? 'ALTER DATABASE SET TABLESPACE' : null
+      }
+      if (second === 'TABLE') {
+        const detach = tokens.indexOf('DETACH', 2)
+        if (detach > 0 && tokens[detach + 1] === 'PARTITION') {
+          let at = detach + 2
+          while (at < tokens.length && (tokens[at] === '.' || tokens[at + 1] === '.')) at++
+          if (tokens[at + 1] === 'CONCURRENTLY') return 'DETACH PARTITION CONCURRENTLY'
+        }
+      }
+      return null
+    case 'DISCARD':
+      return second === 'ALL' ? 'DISCARD ALL' : null
+    case 'COMMIT':
+    case 'ROLLBACK':
+      return second === 'PREPARED' ? `${first} PREPARED` : null
+    default:
+      return null
+  }
+}
+
+/** How a command changes an explicit transaction: `begin`, `end`, or `null` for neither. */
+export function transactionControl(tokens: readonly string[]): 'begin' | 'end' | null {
+  const [first, second] = tokens
+  if (first === 'BEGIN' || (first === 'START' && second === 'TRANSACTION')) return 'begin'
+  if (first === 'COMMIT' || first === 'ROLLBACK') {
+    return second === 'PREPARED' || second === 'TO' ? null : 'end'
+  }
+  if (first === 'END' || first === 'ABORT') return 'end'
+  return null
+}
+
+/**
+ * The result of scanning one statement: how many commands it holds and which of them cannot run
+ * inside a transaction block.
+ */
+export interface NonTransactionalScan {
+  /** The statement's top-level commands. */
+  commands: SqlCommand[]
+  /** The commands that cannot run inside a transaction block, in order. */
+  found: NonTransactionalCommand[]
+}
+
+/**
+ * Scans one statement's text: its commands and the ones that cannot run in a transaction block.
+ * A statement with more than one command is itself an implicit transaction on the server (§7.1),
+ * so any hit in such a statement fails even when the tool adds no `BEGIN`.
+ *
+ * @example
+ * findNonTransactional('CREATE INDEX CONCURRENTLY i ON t (a);').found
+ * // [{ label: 'CREATE INDEX CONCURRENTLY', lineOffset: 0 }]
+ */
+export function findNonTransactional(sql: string): NonTransactionalScan {
+  let commands: SqlCommand[] | undefined
+  const found: NonTransactionalCommand[] = []
+  // Most statements hold none of these words: skip tokenizing them until someone asks.
+  if (MAY_REFUSE_TRANSACTION.test(sql)) {
+    commands = splitSqlCommands(sql)
+    for (const command of commands) {
+      const label = classifyCommand(command.tokens)
+      if (label) found.push({ label, lineOffset: command.lineOffset })
+    }
+  }
+  return {
+    get commands() {
+      commands ??= splitSqlCommands(sql)
+      return commands
+    },
+    found,
+  }
+}
+
+/** Every word {@link classifyCommand} needs to see before it can flag a command. */
+const MAY_REFUSE_TRANSACTION =
+  /concurrently|vacuum|cluster|database|tablespace|system|discard|subscription|prepared|reindex/i
+
+/**
+ * True when `sql` holds nothing but whitespace and comments (a cheap check, no tokenizing).
+ *
+ * @example
+ * isCommentOnly('-- nothing to undo\n') // true
+ */
+export function isCommentOnly(sql: string): boolean {
+  let i = 0
+  while (i < sql.length) {
+    const c = sql.charCodeAt(i)
+    if (c === 32 || (c >= 9 && c <= 13)) i++
+    else if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i)
+      i = end < 0 ? sql.length : end
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2)
+      i = end < 0 ? sql.length : end + 2
+    } else return false
+  }
+  return true
+}

@@ -1,0 +1,273 @@
+import { displayPath } from '../diagnostics.js'
+import { isPgtestbedError, PgtestbedError } from '../errors.js'
+import { applyMigrations } from '../migrations/apply.js'
+import type { MigrationSet } from '../migrations/types.js'
+import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
+import { connectClient, describeUrl, withAdminClient, type Queryable } from './admin.js'
+import { databaseUrl } from './clone.js'
+import { dropDatabase } from './drop.js'
+import { DEFAULT_BASE_TEMPLATE, type Fingerprint } from './fingerprint.js'
+import { acquireTemplateLock, describeHolder } from './lock.js'
+import { buildNameFor, buildNamePrefixFor } from './naming.js'
+import {
+  isOwned,
+  listDatabases,
+  newRecord,
+  readDatabase,
+  writeRecord,
+  type DatabaseEntry,
+} from './ownership.js'
+import { applySeeds, type SeedFile } from './seeds.js'
+import { describePgError, quoteIdent } from './sql.js'
+import { verifyDown } from './verify-down.js'
+
+/** Options for {@link ensureTemplate}. */
+export interface EnsureTemplateOptions {
+  /** URL of the maintenance database, with a role that may CREATE DATABASE. */
+  adminUrl: string
+  /** The discovered (and validated) migrations. */
+  set: MigrationSet
+  /** The set's fingerprint (see `computeFingerprint`). */
+  fingerprint: Fingerprint
+  /** Project key for the records (see `projectKeyFor`). */
+  project: string
+  /** Seed files run after the migrations (part of the fingerprint). Default: none. */
+  seeds?: readonly SeedFile[]
+  /** Check every Down section (up → down → up on a scratch database). Default: `false`. */
+  verifyDown?: boolean
+  /** The database builds start from. Default: `'template0'`. */
+  baseTemplate?: string
+  /** Give up waiting for another process's build after this long. Default: 5 minutes. */
+  lockTimeoutMs?: number
+  /** Progress ("building template … (applying 37/100)"). Default: silent. */
+  reporter?: Reporter
+}
+
+/** What {@link ensureTemplate} did. */
+export interface EnsureTemplateResult {
+  /** The template database name. */
+  name: string
+  /** `'reused'`: it existed (or another process built it meanwhile); `'built'`: this call built it. */
+  status: 'reused' | 'built'
+  /** Migrations applied (0 when reused). */
+  applied: number
+  /** Milliseconds spent waiting for another process's build. */
+  waitedMs: number
+  /** Milliseconds the whole call took. */
+  ms: number
+}
+
+/** Reuse after this long refreshes the template's `usedAt` (the sweeper keeps recently used ones). */
+const TOUCH_AFTER_MS = 60_000
+
+/** True for a finished template of this fingerprint under its final name. */
+function isComplete(entry: DatabaseEntry | undefined, fingerprint: Fingerprint): boolean {
+  const r = entry?.record
+  return (
+    entry !== undefined &&
+    entry.isTemplate &&
+    r?.kind === 'template' &&
+    r.complete === true &&
+    r.fingerprint === fingerprint.hash
+  )
+}
+
+/**
+ * Returns the template for `fingerprint`, building it if needed. The template is either complete
+ * or absent:
+ * 1. reuse it when a complete template with that name exists (`datistemplate`, its record says
+ *    complete, the fingerprint matches);
+ * 2. else take the cross-process build lock (polling, see `acquireTemplateLock`) and check again:
+ *    another process may have built it while this one waited;
+ * 3. drop leftover build databases of crashed builds of this fingerprint;
+ * 4. `CREATE DATABASE <pgtestbed_bld_…>` (record kind build) → apply the migrations' Up sections →
+ *    seeds → optional verifyDown (on a separate scratch database) → disconnect;
+ * 5. `IS_TEMPLATE true, ALLOW_CONNECTIONS false`, record complete, then rename to the final name —
+ *    the commit point: a crash before it leaves only a build database nobody trusts (swept later).
+ * Any failure drops the build database and rethrows (`APPLY_FAILED` keeps file, line and the
+ * PostgreSQL error).
+ *
+ * @example
+ * const fingerprint = await computeFingerprint({ set, serverMajor: server.majorVersion })
+ * const { name, status } = await ensureTemplate({ adminUrl: server.adminUrl, set, fingerprint, project })
+ * @throws MigrationApplyError APPLY_FAILED, VerifyDownError VERIFY_DOWN_FAILED,
+ *   PgtestbedError TEMPLATE_LOCK_TIMEOUT / TEMPLATE_BUILD_FAILED.
+ */
+export async function ensureTemplate(
+  options: EnsureTemplateOptions,
+): Promise<EnsureTemplateResult> {
+  const started = performance.now()
+  const { adminUrl, fingerprint } = options
+  const name = fingerprint.templateName
+  const reporter = options.reporter ?? silentReporter
+  const result = (status: 'reused' | 'built', applied: number, waitedMs: number) => ({
+    name,
+    status,
+    applied,
+    waitedMs,
+    ms: performance.now() - started,
+  })
+
+  if (await reuse(adminUrl, name, fingerprint)) return result('reused', 0, 0)
+
+  const waitStarted = performance.now()
+  let waitStep: ProgressStep | undefined
+  const lock = await acquireTemplateLock(adminUrl, name, {
+    ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
+    onWait(holder) {
+      waitStep ??= reporter.step(`waiting for template ${name}`)
+      waitStep.update(`another process is building it: ${describeHolder(holder)}`)
+    },
+  }).catch((error: unknown) => {
+    waitStep?.fail(isPgtestbedError(error) ? error.code : undefined)
+    throw error
+  })
+  const waitedMs = performance.now() - waitStarted
+  waitStep?.done(`template ${name} is ready`)
+  try {
+    if (await reuse(adminUrl, name, fingerprint)) return result('reused', 0, waitedMs)
+    const applied = await build(options, name)
+    return result('built', applied, waitedMs)
+  } finally {
+    await lock.release()
+  }
+}
+
+/** True when the complete template exists; refreshes its `usedAt` now and then. */
+async function reuse(adminUrl: string, name: string, fingerprint: Fingerprint): Promise<boolean> {
+  return withAdminClient(adminUrl, async (client) => {
+    const entry = await readDatabase(client, name)
+    if (!entry) return false
+    if (isComplete(entry, fingerprint)) {
+      const record = entry.record!
+      const usedAt = Date.parse(record.usedAt ?? record.createdAt)
+      if (!(Date.now() - usedAt < TOUCH_AFTER_MS)) {
+        // Best effort: another role's template cannot be commented on, and reuse must not fail.
+        await writeRecord(client, name, { ...record, usedAt: new Date().toISOString() }).catch(
+          () => {},
+        )
+      }
+      return true
+    }
+    if (!isOwned(entry)) {
+      throw new PgtestbedError(
+        'TEMPLATE_BUILD_FAILED',
+        `cannot build template "${name}" on ${describeUrl(adminUrl)}: a database with that name exists and pgtestbed did not create it (no ownership record)`,
+        {
+          fix: `Drop or rename that database yourself if it is a leftover: DROP DATABASE ${quoteIdent(name)}`,
+        },
+      )
+    }
+    // Ours but not complete: impossible through ensureTemplate (the rename is the last step);
+    // a hand-made or damaged one. The caller rebuilds it under the lock.
+    return false
+  })
+}
+
+/** Builds the template (the caller holds the lock); returns how many migrations were applied. */
+async function build(options: EnsureTemplateOptions, name: string): Promise<number> {
+  const { adminUrl, set, fingerprint, project } = options
+  const reporter = options.reporter ?? silentReporter
+  const baseTemplate = options.baseTemplate ?? DEFAULT_BASE_TEMPLATE
+  const step = reporter.step(`building template ${name}`)
+  const buildName = buildNameFor(fingerprint.hash)
+  let created = false
+  try {
+    await withAdminClient(adminUrl, async (admin) => {
+      await dropLeftovers(admin, name, fingerprint)
+      await admin.query(
+        `CREATE DATABASE ${quoteIdent(buildName)} TEMPLATE ${quoteIdent(baseTemplate)}`,
+      )
+      created = true
+      await writeRecord(
+        admin,
+        buildName,
+        newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
+      )
+    })
+
+    const total = set.migrations.length
+    const client = await connectClient(databaseUrl(adminUrl, buildName), 'build')
+    let applied = 0
+    try {
+      const result = await applyMigrations(client, set, {
+        onMigration(event) {
+          if (event.phase === 'start') {
+            step.update(
+              `applying ${event.index + 1}/${event.total}: ${displayPath(event.migration.up.file, set.dir)}`,
+            )
+          }
+        },
+      })
+      applied = result.applied.length
+      if (options.seeds?.length) {
+        step.update(`running ${options.seeds.length} seed file(s)`)
+        await applySeeds(client, options.seeds, name)
+      }
+    } finally {
+      await client.end().catch(() => {})
+    }
+    if (options.verifyDown) {
+      await verifyDown({ adminUrl, set, project, baseTemplate, step })
+    }
+
+    await withAdminClient(adminUrl, async (admin) => {
+      // Sessions a migration opened (dblink, a background worker) would block the rename.
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [buildName],
+      )
+      // ALLOW_CONNECTIONS false: nothing can connect to the template, so cloning never fails with
+      // 55006 "source database is being accessed by other users".
+      await admin.query(
+        `ALTER DATABASE ${quoteIdent(buildName)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`,
+      )
+      const now = new Date().toISOString()
+      await writeRecord(admin, buildName, {
+        ...newRecord({ kind: 'template', project, fingerprint: fingerprint.hash, complete: true }),
+        usedAt: now,
+      })
+      // The commit point: only a complete template ever carries the final name.
+      await admin.query(`ALTER DATABASE ${quoteIdent(buildName)} RENAME TO ${quoteIdent(name)}`)
+    })
+    step.done(`built template ${name} (${applied}/${total} migrations)`)
+    return applied
+  } catch (error) {
+    step.fail(isPgtestbedError(error) ? error.code : describePgError(error))
+    if (created) {
+      await withAdminClient(adminUrl, (admin) => dropBuild(admin, buildName)).catch(() => {})
+    }
+    if (isPgtestbedError(error)) throw error
+    throw new PgtestbedError(
+      'TEMPLATE_BUILD_FAILED',
+      `failed to build template "${name}" on ${describeUrl(adminUrl)}: ${describePgError(error)}`,
+      { cause: error },
+    )
+  }
+}
+
+/** Drops the build database; a raw drop when its record was never written (we just created it). */
+async function dropBuild(admin: Queryable, buildName: string): Promise<void> {
+  const entry = await readDatabase(admin, buildName)
+  if (!entry) return
+  if (isOwned(entry)) await dropDatabase(admin, buildName)
+  else await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(buildName)} WITH (FORCE)`)
+}
+
+/**
+ * Under the lock no other build of this fingerprint runs, so any build database of it is a crashed
+ * one; likewise an incomplete database of ours under the final name.
+ */
+async function dropLeftovers(
+  admin: Queryable,
+  name: string,
+  fingerprint: Fingerprint,
+): Promise<void> {
+  for (const entry of await listDatabases(admin, buildNamePrefixFor(fingerprint.hash))) {
+    if (isOwned(entry)) await dropDatabase(admin, entry.name)
+  }
+  const existing = await readDatabase(admin, name)
+  if (existing && isOwned(existing) && !isComplete(existing, fingerprint)) {
+    await dropDatabase(admin, name)
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Ownership records: how pgtestbed recognises the databases it created.
+ *
+ * Every database pgtestbed creates carries a record in its shared-catalog comment:
+ *
+ * ```sql
+ * COMMENT ON DATABASE "pgtestbed_c_ab12cd34ef56_0123456789abcdef" IS
+ *   'pgtestbed:{"v":1,"kind":"clone","project":"5d41402abc4b2a76","template":"pgtestbed_tpl_…",
+ *               "host":"ci-7","pidNs":"pid:[4026531836]","pid":4242,
+ *               "createdAt":"2025-01-31T12:00:00.000Z","label":"test/users.test.ts"}'
+ * ```
+ *
+ * The comment is `pgtestbed:` followed by one JSON object:
+ *
+ * | field         | meaning                                                                         |
+ * |---------------|---------------------------------------------------------------------------------|
+ * | `v`           | record format version, `1`                                                      |
+ * | `kind`        | `template` · `build` · `clone` · `pool` · `scratch`                             |
+ * | `project`     | project key: hash of the migrations folder path (templates are kept per project) |
+ * | `fingerprint` | template/build: the full SHA-256 fingerprint                                    |
+ * | `complete`    | template: `true` once every migration, seed and check succeeded                 |
+ * | `template`    | clone/pool/scratch: the template it was cloned from                             |
+ * | `host`, `pidNs`, `pid` | the process that created it (hostname, Linux pid namespace, pid)       |
+ * | `createdAt`   | ISO time of creation; `usedAt`: template, last reuse                            |
+ * | `label`       | clone: who asked for it (the test file)                                         |
+ * | `kept`, `keptAt` | clone kept for debugging (after a failed test) and when                      |
+ *
+ * Comments live in `pg_shdescription`, keyed by the database's oid: `ALTER DATABASE … RENAME`
+ * keeps them, `CREATE DATABASE … TEMPLATE` does not copy them (each clone gets its own).
+ * pgtestbed drops a database only when its name starts with `pgtestbed_` AND it carries a valid
+ * record; a user database that merely shares the prefix is never touched (`NOT_OWNED`).
+ * @module
+ */
+import { PgtestbedError } from '../errors.js'
+import { hostIdentity } from './host.js'
+import { DATABASE_PREFIX, likePrefix, type DatabaseKind } from './naming.js'
+import { quoteIdent, quoteLiteral } from './sql.js'
+import type { Queryable } from './admin.js'
+
+/** The comment of a database pgtestbed owns starts with this. */
+export const RECORD_PREFIX = 'pgtestbed:'
+
+const KINDS: readonly DatabaseKind[] = ['template', 'build', 'clone', 'pool', 'scratch']
+
+/** The JSON object in an ownership record (see the module documentation for the format). */
+export interface OwnershipRecord {
+  v: 1
+  kind: DatabaseKind
+  project: string
+  fingerprint?: string
+  complete?: boolean
+  template?: string
+  host: string
+  pidNs?: string
+  pid: number
+  createdAt: string
+  usedAt?: string
+  label?: string
+  kept?: boolean
+  keptAt?: string
+}
+
+/** Fields a caller supplies for a new record; host, pid and time are filled in. */
+export type NewRecordFields = Omit<OwnershipRecord, 'v' | 'host' | 'pidNs' | 'pid' | 'createdAt'>
+
+/**
+ * A record for a database this process is creating now.
+ *
+ * @example
+ * newRecord({ kind: 'clone', project, template: 'pgtestbed_tpl_…', label: 'users.test.ts' })
+ */
+export function newRecord(fields: NewRecordFields): OwnershipRecord {
+  const me = hostIdentity()
+  const record: OwnershipRecord = {
+    v: 1,
+    ...fields,
+    host: me.host,
+    pid: process.pid,
+    createdAt: new Date().toISOString(),
+  }
+  if (me.pidNamespace) record.pidNs = me.pidNamespace
+  return record
+}
+
+/** The comment text for a record. */
+export function encodeRecord(record: OwnershipRecord): string {
+  return RECORD_PREFIX + JSON.stringify(record)
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string'
+const optional = (value: unknown, check: (v: unknown) => boolean) =>
+  value === undefined || check(value)
+
+/**
+ * Parses a database comment; `undefined` unless it is a complete, well-formed record.
+ *
+ * @example
+ * parseRecord(`pgtestbed:{"v":1,"kind":"clone",…}`)?.kind // 'clone'
+ */
+export function parseRecord(comment: string | null | undefined): OwnershipRecord | undefined {
+  if (!comment?.startsWith(RECORD_PREFIX)) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(comment.slice(RECORD_PREFIX.length))
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const r = value as Record<string, unknown>
+  const valid =
+    r.v === 1 &&
+    KINDS.includes(r.kind as DatabaseKind) &&
+    isString(r.project) &&
+    isString(r.host) &&
+    typeof r.pid === 'number' &&
+    isString(r.createdAt) &&
+    !Number.isNaN(Date.parse(r.createdAt)) &&
+    optional(r.fingerprint, isString) &&
+    optional(r.template, isString) &&
+    optional(r.label, isString) &&
+    optional(r.pidNs, isString) &&
+    optional(r.usedAt, isString) &&
+    optional(r.keptAt, isString) &&
+    optional(r.complete, (v) => typeof v === 'boolean') &&
+    optional(r.kept, (v) => typeof v === 'boolean')
+  return valid ? (r as unknown as OwnershipRecord) : undefined
+}
+
+/** A database on the server whose name starts with `pgtestbed_`, with its record if valid. */
+export interface DatabaseEntry {
+  name: string
+  /** The parsed ownership record, or `undefined` when the comment is missing or not ours. */
+  record: OwnershipRecord | undefined
+  isTemplate: boolean
+  allowConnections: boolean
+}
+
+interface EntryRow {
+  datname: string
+  comment: string | null
+  datistemplate: boolean
+  datallowconn: boolean
+}
+
+const ENTRY_COLUMNS = `datname, shobj_description(oid, 'pg_database') AS comment, datistemplate, datallowconn`
+
+function toEntry(row: EntryRow): DatabaseEntry {
+  return {
+    name: row.datname,
+    record: parseRecord(row.comment),
+    isTemplate: row.datistemplate,
+    allowConnections: row.datallowconn,
+  }
+}
+
+/** Every database whose name starts with `pgtestbed_` (owned or not), sorted by name. */
+export async function listDatabases(
+  client: Queryable,
+  namePrefix: string = DATABASE_PREFIX,
+): Promise<DatabaseEntry[]> {
+  const { rows } = await client.query<EntryRow>(
+    `SELECT ${ENTRY_COLUMNS} FROM pg_database WHERE datname LIKE $1 ORDER BY datname`,
+    [likePrefix(namePrefix)],
+  )
+  return rows.map(toEntry)
+}
+
+/** One database by name, or `undefined` when it does not exist. */
+export async function readDatabase(
+  client: Queryable,
+  name: string,
+): Promise<DatabaseEntry | undefined> {
+  const { rows } = await client.query<EntryRow>(
+    `SELECT ${ENTRY_COLUMNS} FROM pg_database WHERE datname = $1`,
+    [name],
+  )
+  return rows[0] ? toEntry(rows[0]) : undefined
+}
+
+/** True when pgtestbed may drop this database: our prefix AND a valid record. */
+export function isOwned(
+  entry: DatabaseEntry,
+): entry is DatabaseEntry & { record: OwnershipRecord } {
+  return entry.name.startsWith(DATABASE_PREFIX) && entry.record !== undefined
+}
+
+/**
+ * Throws `NOT_OWNED` unless the database carries both the prefix and a valid record.
+ *
+ * @throws PgtestbedError NOT_OWNED
+ */
+export function assertOwned(
+  entry: DatabaseEntry,
+): asserts entry is DatabaseEntry & { record: OwnershipRecord } {
+  if (isOwned(entry)) return
+  const why = entry.name.startsWith(DATABASE_PREFIX)
+    ? 'it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record)'
+    : `its name does not start with "${DATABASE_PREFIX}"`
+  throw new PgtestbedError(
+    'NOT_OWNED',
+    `pgtestbed refuses to drop database "${entry.name}": ${why}, so pgtestbed did not create it.`,
+    {
+      fix: `If it really is a leftover, drop it yourself: DROP DATABASE ${quoteIdent(entry.name)}`,
+    },
+  )
+}
+
+/** Writes (replaces) the record of database `name`. */
+export async function writeRecord(
+  client: Queryable,
+  name: string,
+  record: OwnershipRecord,
+): Promise<void> {
+  await client.query(
+    `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(encodeRecord(record))}`,
+  )
+}

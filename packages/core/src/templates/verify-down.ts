@@ -1,0 +1,170 @@
+import { displayPath } from '../diagnostics.js'
+import { isPgtestbedError, PgtestbedError } from '../errors.js'
+import { applyMigrations } from '../migrations/apply.js'
+import { rollbackMigrations } from '../migrations/rollback.js'
+import type { Migration, MigrationSet } from '../migrations/types.js'
+import type { ProgressStep } from '../progress.js'
+import { connectClient, withAdminClient } from './admin.js'
+import { databaseUrl } from './clone.js'
+import {
+  diffCatalog,
+  isSameCatalog,
+  snapshotCatalog,
+  type CatalogDiff,
+  type CatalogSnapshot,
+} from './catalog-snapshot.js'
+import { dropDatabase } from './drop.js'
+import { scratchName } from './naming.js'
+import { newRecord, writeRecord } from './ownership.js'
+import { quoteIdent } from './sql.js'
+
+/** Details of a `VERIFY_DOWN_FAILED` error. */
+export interface VerifyDownFailure {
+  /** The migration whose Down failed or left the schema different; undefined for the final re-Up. */
+  migration: Migration | undefined
+  /** `'down'`: rolling it back; `'reapply'`: applying everything again after rolling back. */
+  phase: 'down' | 'reapply'
+  /** Schema differences found (empty when the Down section itself failed). */
+  diff: CatalogDiff
+}
+
+/**
+ * Thrown by `verifyDown`: a Down section failed, or did not bring the schema back to what it was
+ * before its Up, or re-applying after rolling everything back gave a different schema.
+ *
+ * @example
+ * catch (error) { if (error instanceof VerifyDownError) console.error(error.failure.diff.extra) }
+ */
+export class VerifyDownError extends PgtestbedError {
+  readonly failure: VerifyDownFailure
+  constructor(
+    message: string,
+    failure: VerifyDownFailure,
+    options: { cause?: unknown; fix?: string } = {},
+  ) {
+    super('VERIFY_DOWN_FAILED', message, options)
+    this.failure = failure
+  }
+}
+
+function describeDiff(diff: CatalogDiff): string {
+  const lines: string[] = []
+  const list = (label: string, items: string[]) => {
+    if (items.length === 0) return
+    const shown = items.slice(0, 20).map((i) => `    ${i}`)
+    if (items.length > 20) shown.push(`    … and ${items.length - 20} more`)
+    lines.push(`  ${label}:`, ...shown)
+  }
+  list('left behind', diff.extra)
+  list('removed although its Up did not create them', diff.missing)
+  list('changed', diff.changed)
+  return lines.join('\n')
+}
+
+function where(set: MigrationSet, migration: Migration): string {
+  const file = migration.down?.file ?? migration.up.file
+  const line = migration.down ? `:${migration.down.line}` : ''
+  return `${displayPath(file, set.dir)}${line}`
+}
+
+/**
+ * Checks every Down section on a scratch database: applies the migrations one by one and
+ * snapshots the schema after each, rolls them back one by one comparing each state with the
+ * snapshot taken before that migration's Up, then applies everything again and compares with the
+ * final snapshot. The scratch database is dropped whatever happens.
+ *
+ * @example
+ * await verifyDown({ adminUrl, set, baseTemplate: 'template0', project })
+ * @throws VerifyDownError (`VERIFY_DOWN_FAILED`) naming the first migration whose Down fails or
+ *   leaves objects behind, and the objects.
+ * @throws PgtestbedError `INVALID_OPTIONS` for drizzle (it has no Down sections).
+ */
+export async function verifyDown(options: {
+  adminUrl: string
+  set: MigrationSet
+  project: string
+  baseTemplate: string
+  step?: ProgressStep
+}): Promise<void> {
+  const { set, adminUrl } = options
+  if (set.format === 'drizzle') {
+    throw new PgtestbedError(
+      'INVALID_OPTIONS',
+      'verifyDown needs Down sections, and drizzle-kit migrations have none',
+      { fix: 'Remove the verifyDown option for this drizzle project.' },
+    )
+  }
+  const name = scratchName()
+  await withAdminClient(adminUrl, async (admin) => {
+    await admin.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(options.baseTemplate)}`,
+    )
+    await writeRecord(admin, name, newRecord({ kind: 'scratch', project: options.project }))
+  })
+  try {
+    const client = await connectClient(databaseUrl(adminUrl, name), 'verify-down')
+    try {
+      await runChecks(client, set, options.step)
+    } finally {
+      await client.end().catch(() => {})
+    }
+  } finally {
+    await withAdminClient(adminUrl, (admin) => dropDatabase(admin, name)).catch(() => {})
+  }
+}
+
+async function runChecks(
+  client: Awaited<ReturnType<typeof connectClient>>,
+  set: MigrationSet,
+  step: ProgressStep | undefined,
+): Promise<void> {
+  const n = set.migrations.length
+  const snapshots: CatalogSnapshot[] = [await snapshotCatalog(client, set.versionTable)]
+  for (const [i, migration] of set.migrations.entries()) {
+    step?.update(`verifyDown: applying ${i + 1}/${n}`)
+    await applyMigrations(client, set, { to: migration.version })
+    snapshots.push(await snapshotCatalog(client, set.versionTable))
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const migration = set.migrations[i]!
+    step?.update(`verifyDown: rolling back ${n - i}/${n}`)
+    try {
+      await rollbackMigrations(client, set, { steps: 1 })
+    } catch (error) {
+      const why = isPgtestbedError(error) ? error.message : String(error)
+      throw new VerifyDownError(
+        `verifyDown: the Down section of migration ${migration.version} (${where(set, migration)}) failed:\n${why}`,
+        { migration, phase: 'down', diff: { extra: [], missing: [], changed: [] } },
+        {
+          cause: error,
+          fix: 'Fix the Down section so it undoes exactly what the Up section does.',
+        },
+      )
+    }
+    const diff = diffCatalog(snapshots[i]!, await snapshotCatalog(client, set.versionTable))
+    if (!isSameCatalog(diff)) {
+      const noDown = migration.down === null || migration.down.statements.length === 0
+      throw new VerifyDownError(
+        `verifyDown: rolling back migration ${migration.version} (${where(set, migration)}) did not restore the schema it started from${noDown ? ' (it has no Down statements)' : ''}:\n${describeDiff(diff)}`,
+        { migration, phase: 'down', diff },
+        {
+          fix: noDown
+            ? 'Add a Down section that undoes the Up section.'
+            : 'Make the Down section drop (or restore) exactly the objects listed.',
+        },
+      )
+    }
+  }
+  step?.update('verifyDown: applying everything again')
+  await applyMigrations(client, set)
+  const diff = diffCatalog(snapshots[n]!, await snapshotCatalog(client, set.versionTable))
+  if (!isSameCatalog(diff)) {
+    throw new VerifyDownError(
+      `verifyDown: applying every migration again after rolling them all back gave a different schema:\n${describeDiff(diff)}`,
+      { migration: undefined, phase: 'reapply', diff },
+      {
+        fix: 'A Down section leaves something the next Up reacts to (IF NOT EXISTS, data); make each Down undo its Up exactly.',
+      },
+    )
+  }
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { encodeRecord, newRecord } from '../../src/templates/ownership.js'
+import { TEST_SERVER_URL, withAdmin } from '../helpers/pg.js'
+import { runCli } from './run-cli.js'
+
+describe('pgtestbed gc', () => {
+  it('should list what it would drop and what it leaves alone with --dry-run, and drop nothing', async () => {
+    const id = randomBytes(6).toString('hex')
+    // A clone whose owner (this test process) is alive: the default sweep keeps it, so other
+    // test runs sweeping this shared server leave it alone; --older-than 0s makes it a leftover.
+    const clone = `pgtestbed_c_h9gc_${id}`
+    // A database with our prefix but no ownership record: never dropped.
+    const foreign = `pgtestbed_h9gc_foreign_${id}`
+    await withAdmin(async (admin) => {
+      await admin.query(`CREATE DATABASE "${clone}"`)
+      const record = encodeRecord(
+        newRecord({
+          kind: 'clone',
+          project: `h9-cli-${id}`,
+          template: 'pgtestbed_tpl_h9gc',
+          label: 'gc.test.ts',
+        }),
+      )
+      await admin.query(`COMMENT ON DATABASE "${clone}" IS '${record.replace(/'/g, "''")}'`)
+      await admin.query(`CREATE DATABASE "${foreign}"`)
+    })
+    try {
+      const kept = await runCli(['gc', '--dry-run', '--url', TEST_SERVER_URL])
+      expect(kept.code).toBe(0)
+      expect(kept.stdout).toMatch(
+        /^pgtestbed: gc on postgres@127\.0\.0\.1:5432 \(dry run: nothing is dropped\)\n/m,
+      )
+      expect(kept.stdout).toMatch(
+        new RegExp(`  ${clone} +clone +its owner \\(pid ${process.pid} on .*\\) is still running`),
+      )
+      expect(kept.stdout).toMatch(
+        new RegExp(
+          `  ${foreign} +- +no pgtestbed ownership record: not created by pgtestbed, never dropped`,
+        ),
+      )
+
+      const run = await runCli(['gc', '--dry-run', '--older-than', '0s', '--format', 'json'], {
+        env: { PGTESTBED_URL: TEST_SERVER_URL },
+      })
+      expect(run.code).toBe(0)
+      const report = JSON.parse(run.stdout) as {
+        dryRun: boolean
+        dropped: { name: string; kind?: string; reason: string }[]
+        kept: { name: string; reason: string }[]
+      }
+      expect(report.dryRun).toBe(true)
+      expect(report.dropped).toContainEqual({
+        name: clone,
+        kind: 'clone',
+        reason: expect.stringMatching(/^older than ttlMs \(0 min\); owner pid \d+ on /),
+      })
+      expect(report.kept).toContainEqual(expect.objectContaining({ name: foreign }))
+
+      const still = await withAdmin((admin) =>
+        admin.query('SELECT datname FROM pg_database WHERE datname = ANY($1) ORDER BY 1', [
+          [clone, foreign],
+        ]),
+      )
+      expect(still.rows.map((r) => r.datname)).toEqual([clone, foreign].sort())
+    } finally {
+      await withAdmin(async (admin) => {
+        await admin.query(`DROP DATABASE IF EXISTS "${clone}" WITH (FORCE)`)
+        await admin.query(`DROP DATABASE IF EXISTS "${foreign}" WITH (FORCE)`)
+      })
+    }
+  })
+
+  it('should exit 2 for a duration it cannot read', async () => {
+    const run = await runCli(['gc', '--dry-run', '--older-than', 'soon', '--url', TEST_SERVER_URL])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('pgtestbed: INVALID_OPTIONS "soon" is not a duration')
+    expect(run.stderr).toContain('fix: write it as a number with a unit: 90s, 30m, 24h or 3d')
+  })
+})

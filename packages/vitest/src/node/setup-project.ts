@@ -1,0 +1,140 @@
+import path from 'node:path'
+import { createConsoleReporter, PgtestbedError, type Reporter } from '@pgtestbed/core'
+import type { TestProject } from 'vitest/node'
+import { readKeptDatabases } from '../run-notes.js'
+import type { PgtestbedPluginOptions } from '../options.js'
+import { sharedState } from '../shared.js'
+import { runError } from './errors.js'
+import { printKeptDatabases } from './kept-summary.js'
+import { resolveProjectOptions, type ProjectOptions } from './resolve-options.js'
+import {
+  acquireTestbed,
+  endRun,
+  migrationsDirOf,
+  provideAll,
+  refreshEntry,
+  releaseTestbed,
+  runFor,
+  type RunState,
+  type TestbedEntry,
+} from './run.js'
+
+/** Options objects whose `projects` keys were already checked against the run's projects. */
+const checkedProjectNames = new WeakSet<object>()
+
+function reporterFor(project: TestProject): Reporter {
+  return createConsoleReporter({ prefix: project.name ? `pgtestbed ${project.name}` : 'pgtestbed' })
+}
+
+/** `projects` keys that name no project of the run are most likely typos: say so once. */
+function checkProjectNames(
+  plugin: PgtestbedPluginOptions,
+  project: TestProject,
+  reporter: Reporter,
+) {
+  if (!plugin.projects || checkedProjectNames.has(plugin)) return
+  checkedProjectNames.add(plugin)
+  // `--project` leaves the other projects out of the run: their options are simply not needed.
+  const filter = (project.vitest.config as { project?: string | string[] }).project
+  if (filter !== undefined && filter.length > 0) return
+  const names = project.vitest.projects.map((p) => p.name)
+  for (const name of Object.keys(plugin.projects)) {
+    if (!names.includes(name)) {
+      reporter.warn(
+        `pgtestbed({ projects }) has options for "${name}", but no Vitest project has that name (projects: ${names.map((n) => JSON.stringify(n)).join(', ')}); those options are not used`,
+      )
+    }
+  }
+}
+
+/** A glob matching one folder's files, with the folder's own glob characters escaped. */
+function folderGlob(dir: string): string {
+  return `${dir
+    .split(path.sep)
+    .join('/')
+    .replace(/[*?[\]{}()!+@]/g, '\\$&')}/**`
+}
+
+/**
+ * Watch mode: a change to the migrations (or seeds) reruns every test, and before each rerun the
+ * testbed is refreshed (a new template only when the fingerprint changed).
+ */
+function watchMigrations(project: TestProject, run: RunState, entry: TestbedEntry): void {
+  const vitest = project.vitest
+  const dir = migrationsDirOf(entry.options)
+  const root = entry.options.testbed.cwd ?? project.config.root
+  const seeds = entry.options.testbed.seeds
+  const triggers = [
+    folderGlob(dir),
+    ...(typeof seeds === 'string' ? [seeds] : (seeds ?? []))
+      .filter((pattern) => !pattern.startsWith('!'))
+      .map((pattern) => path.resolve(root, pattern).split(path.sep).join('/')),
+  ]
+  // Vitest reads these from its (root) config on every file change; a project's own list is not
+  // consulted, and the folder may lie outside the root, where Vite does not watch by itself.
+  const list = vitest.config.forceRerunTriggers
+  for (const trigger of triggers) if (!list.includes(trigger)) list.push(trigger)
+  vitest.vite.watcher.add(dir)
+  if (entry.watching) return
+  entry.watching = true
+  project.onTestsRerun(() => refreshEntry(run, entry))
+}
+
+/**
+ * The globalSetup of one Vitest project: resolves its options, starts (or shares) the testbed,
+ * provides `pgtestbed` to its workers and, in watch mode, refreshes before reruns. Returns the
+ * teardown. Errors fail the run before any test, printed without stack traces.
+ */
+export async function setupProject(project: TestProject): Promise<() => Promise<void>> {
+  const plugin = sharedState().options.get(project)
+  if (!plugin) {
+    throw runError(
+      new PgtestbedError(
+        'INVALID_OPTIONS',
+        `the @pgtestbed/vitest globalSetup runs for project ${JSON.stringify(project.name)}, but the pgtestbed() plugin did not configure that project`,
+        {
+          fix: "add pgtestbed() to the project's plugins instead of listing @pgtestbed/vitest's files in globalSetup or setupFiles",
+        },
+      ),
+    )
+  }
+  const vitest = project.vitest
+  const watch = vitest.config.watch
+  const reporter = reporterFor(project)
+  const run = runFor(vitest)
+  run.users++
+  let entry: TestbedEntry | undefined
+  let options: ProjectOptions | undefined
+  try {
+    checkProjectNames(plugin, project, reporter)
+    options = await resolveProjectOptions(plugin, {
+      root: project.config.root,
+      name: project.name,
+      configFile: project.vite.config.configFile,
+    })
+    entry = await acquireTestbed(run, options, reporter, watch)
+  } catch (error) {
+    await finish(vitest, run)
+    throw runError(error)
+  }
+  entry.projects.set(project, options)
+  provideAll(run, entry)
+  if (watch) watchMigrations(project, run, entry)
+
+  const held = entry
+  return async () => {
+    try {
+      await releaseTestbed(run, held, project)
+    } finally {
+      await finish(vitest, run)
+    }
+  }
+}
+
+/** Ends one setup's share of the run; the last one prints the kept databases and cleans up. */
+async function finish(vitest: object, run: RunState): Promise<void> {
+  run.users--
+  if (run.users > 0) return
+  printKeptDatabases(readKeptDatabases(run.runDir), run.keptServers)
+  endRun(vitest, run)
+}

@@ -1,0 +1,56 @@
+import type { PgtestbedConfig } from '@pgtestbed/core'
+
+/** Default of `envVar`: the variable each test file finds its database URL in. */
+export const DEFAULT_ENV_VAR = 'DATABASE_URL'
+
+/** Default of `keepOnFailure`: keep the database of a file whose tests failed. */
+export const DEFAULT_KEEP_ON_FAILURE = true
+
+/**
+ * Options of the {@link pgtestbed} Vitest plugin. Every option has a default, so
+ * `pgtestbed()` works for a project with a `./migrations` folder and no server.
+ *
+ * The options are the keys of a `pgtestbed.config.*` file (shared with the CLI and the Jest
+ * preset), plus `projects` and `configFile`. When both are present, the plugin's options win over
+ * the file's, key by key. Relative paths in plugin options are relative to the Vitest project's
+ * `root`; relative paths in a config file are relative to that file's folder.
+ *
+ * Main keys and their defaults (the full list is in `PgtestbedConfig` of `@pgtestbed/core`):
+ * - `migrations`: the migrations folder. Default: `'./migrations'`.
+ * - `format`: `'goose'`, `'golang-migrate'`, `'drizzle'`, `'dbmate'` or `'auto'`. Default: `'auto'`.
+ * - `server`: `'auto'` (`url`/`PGTESTBED_URL` when set, else the embedded server), `'url'`,
+ *   `'embedded'` or `'docker'`. Default: `'auto'`.
+ * - `url`: the server for `server: 'url'`. Default: `process.env.PGTESTBED_URL`.
+ * - `manifest`: `'auto'` (check `<migrations>/pgtestbed.sum` when it exists), a path, a list of
+ *   file names, or `false`. Default: `'auto'`.
+ * - `seeds`: SQL files run into the template after the migrations. Default: none.
+ * - `lint`: `true`, `false` or `{ rules }`. Default: `true`.
+ * - `verifyDown`: check every Down section while building. Default: `false`.
+ * - `pool`: clones kept ready in the background. Default: `0`.
+ * - `envVar`: the variable set in every test file. Default: `'DATABASE_URL'`.
+ * - `keepOnFailure`: keep (and print the URL of) the database of a file with a failed test.
+ *   Default: `true`.
+ *
+ * @example
+ * // vitest.config.ts
+ * import { defineConfig } from 'vitest/config'
+ * import { pgtestbed } from '@pgtestbed/vitest'
+ * export default defineConfig({ plugins: [pgtestbed({ migrations: './db/migrations' })] })
+ */
+export interface PgtestbedPluginOptions extends PgtestbedConfig {
+  /**
+   * Options for single Vitest projects, by project name (`test.name`), applied over the other
+   * options. Use it when projects that share one config (and, in Vitest 5, one Vite server) need
+   * different migrations. Default: none.
+   *
+   * @example
+   * pgtestbed({ projects: { billing: { migrations: './billing/migrations' } } })
+   */
+  projects?: Record<string, PgtestbedConfig>
+  /**
+   * The `pgtestbed.config.*` file to read, relative to the project root, or `false` to read none.
+   * Default: the nearest `pgtestbed.config.{ts,mts,cts,js,mjs,cjs,json}` from the project root up
+   * to the workspace root; none is fine.
+   */
+  configFile?: string | false
+}

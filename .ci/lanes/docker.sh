@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The Docker lane: provisions a Docker engine and a PostgreSQL image with the shared
+# docker-postgres.sh tool, then runs the docker provider's integration tests against it.
+# Run by .ci/run from the repository root, after the main tests. Writes
+# packages/core/test-results/docker.json (Vitest's json reporter) for the CI summary.
+# A machine that cannot run Docker skips the lane with one loud line and exit 0.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+tool=""
+for candidate in "$root/../shared/tools/docker-postgres.sh" /work/shared/tools/docker-postgres.sh; do
+  if [ -x "$candidate" ]; then tool=$candidate; break; fi
+done
+if [ -z "$tool" ]; then
+  echo "SKIPPED docker lane: docker-postgres.sh not found (looked in ../shared/tools and /work/shared/tools)"
+  exit 0
+fi
+
+env_lines=$("$tool" --env)
+code=$?
+if [ "$code" = 3 ]; then
+  echo "SKIPPED docker lane: $tool could not provision a Docker engine or image on this machine (exit 3)"
+  exit 0
+fi
+if [ "$code" != 0 ]; then
+  echo "docker lane: $tool failed with exit code $code" >&2
+  exit 1
+fi
+eval "$env_lines"
+export PGTESTBED_DOCKER_TESTS=1
+
+cd packages/core
+mkdir -p test-results
+npx vitest run test/integration/server-docker.test.ts test/integration/testbed-docker.test.ts \
+  --reporter=default --reporter=json --outputFile.json=test-results/docker.json

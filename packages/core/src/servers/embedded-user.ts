@@ -1,5 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import os from 'node:os'
+import path from 'node:path'
+import lockfile from 'proper-lockfile'
 import { PgtestbedError } from '../errors.js'
+import { sleepSync } from '../internal/process-info.js'
 
 /** The OS user the embedded server runs as when pgtestbed itself runs as root. */
 export const DEFAULT_EMBEDDED_OS_USER = 'pgtestbed'
@@ -29,6 +33,43 @@ function lookupUser(name: string): OsUser | undefined {
 
 const created = new Map<string, OsUser>()
 
+/** How long a process waits for another one creating the account. */
+const CREATION_LOCK_TIMEOUT_MS = 30_000
+
+/**
+ * Runs `fn` while no other pgtestbed process on the machine creates an account. Two `useradd`
+ * runs at once can lose one another's write to /etc/passwd (seen when turbo started four test
+ * runs on a fresh machine): the account then changes uid under the processes that looked it up
+ * first, and the folders they handed to it no longer belong to it. Past the timeout `fn` runs
+ * anyway; the lookup after creating tells what happened.
+ */
+function withCreationLock<T>(fn: () => T): T {
+  const target = path.join(os.tmpdir(), 'pgtestbed-os-user')
+  const deadline = Date.now() + CREATION_LOCK_TIMEOUT_MS
+  let release: (() => void) | undefined
+  while (release === undefined && Date.now() < deadline) {
+    try {
+      release = lockfile.lockSync(target, {
+        realpath: false,
+        stale: 10_000,
+        onCompromised: () => {},
+      })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
+      sleepSync(25)
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    try {
+      release?.()
+    } catch {
+      // Already released by proper-lockfile's exit hook.
+    }
+  }
+}
+
 /**
  * The unprivileged account the embedded server runs as, or undefined when this process is not
  * root (the server then runs as the current user). As root, the account `name` is created when
@@ -41,11 +82,15 @@ const created = new Map<string, OsUser>()
  */
 export function ensureServerUser(name: string = DEFAULT_EMBEDDED_OS_USER): OsUser | undefined {
   if (!runningAsRoot()) return undefined
-  const known = created.get(name) ?? lookupUser(name)
-  if (known) {
-    created.set(name, known)
-    return known
-  }
+  const known = created.get(name) ?? lookupUser(name) ?? withCreationLock(() => createUser(name))
+  created.set(name, known)
+  return known
+}
+
+/** Creates the account `name` (or finds it made meanwhile by another process). */
+function createUser(name: string): OsUser {
+  const existing = lookupUser(name)
+  if (existing) return existing
   const attempts: [string, string[]][] = [
     [
       'useradd',
@@ -67,15 +112,15 @@ export function ensureServerUser(name: string = DEFAULT_EMBEDDED_OS_USER): OsUse
     const result = spawnSync(command, args, { encoding: 'utf8' })
     // Another process may have created it meanwhile ("already exists"): look it up either way.
     const user = lookupUser(name)
-    if (user) {
-      created.set(name, user)
-      return user
-    }
+    if (user) return user
     failures.push(
       result.error
         ? `${command}: ${result.error.message}`
         : `${command}: ${(result.stderr || result.stdout || `exit code ${result.status}`).trim()}`,
     )
+    // BusyBox `adduser` only where there is no `useradd` (Debian's own `adduser` reads these
+    // flags differently).
+    if ((result.error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') break
   }
   throw new PgtestbedError(
     'EMBEDDED_START_FAILED',

@@ -11,6 +11,7 @@ import { startEmbeddedServer, type EmbeddedPostgresServer } from '../../src/serv
 import { stopEmbeddedServer } from '../../src/servers/embedded-stop.js'
 import { resolveServer } from '../../src/servers/resolve.js'
 import {
+  bundleFixture,
   cleanupCacheDir,
   eventually,
   portOpen,
@@ -294,6 +295,32 @@ describe('embedded server', () => {
     expect(error.fix).toContain('useradd --system --user-group no such user!')
     expect(error.fix).toContain('PGTESTBED_URL')
   })
+
+  it.runIf(asRoot)(
+    'should give every process the same OS user when several create it at once',
+    async () => {
+      // What turbo does on a fresh machine: several test runs start together and none finds the
+      // account. Concurrent `useradd` runs can lose a write and change the account's uid under
+      // the processes that looked it up first.
+      const name = `pgtb_t${process.pid}`
+      const fixture = await bundleFixture('ensure-user')
+      try {
+        const outputs = await Promise.all(
+          Array.from({ length: 6 }, () => {
+            const child = spawn(process.execPath, [fixture, name], { stdio: 'pipe' })
+            let stdout = ''
+            child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+            return new Promise<string>((resolve) => child.on('close', () => resolve(stdout)))
+          }),
+        )
+        const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim())
+        const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim())
+        for (const output of outputs) expect(JSON.parse(output)).toEqual({ name, uid, gid })
+      } finally {
+        spawnSync('userdel', [name])
+      }
+    },
+  )
 
   it('should fail with EMBEDDED_START_FAILED and a fix on a platform without binaries', async () => {
     const arch = Object.getOwnPropertyDescriptor(process, 'arch')!

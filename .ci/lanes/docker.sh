@@ -17,6 +17,20 @@ if [ -z "$tool" ]; then
   exit 0
 fi
 
+# The tool starts dockerd when no engine answers; the lane stops what it started, by pid.
+engine_before=$(timeout 5 docker info >/dev/null 2>&1 && echo up || echo down)
+dockerd_before=$(pgrep -x dockerd || true)
+stop_started_engine() {
+  [ "$engine_before" = down ] || return 0
+  for pid in $(pgrep -x dockerd || true); do
+    if ! grep -qx "$pid" <<<"$dockerd_before"; then
+      kill "$pid" 2>/dev/null
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
+  done
+}
+trap stop_started_engine EXIT
+
 env_lines=$("$tool" --env)
 code=$?
 if [ "$code" = 3 ]; then

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'no
 import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { PgtestbedError } from '../errors.js'
-import { isProcessAlive, processStartTime, sleep, sleepSync } from '../internal/process-info.js'
+import { withFileLockSync } from '../internal/file-lock.js'
+import { isProcessAlive, processStartTime, sleep } from '../internal/process-info.js'
 import type { ServerPaths } from './embedded-paths.js'
 
 /**
@@ -78,24 +79,12 @@ export async function withServerLock<T>(
  * `timeoutMs`, and runs `fn` without the lock if it cannot get it (an exit cannot wait).
  */
 export function withServerLockSync<T>(paths: ServerPaths, timeoutMs: number, fn: () => T): T {
-  const deadline = Date.now() + timeoutMs
-  let release: (() => void) | undefined
-  while (release === undefined && Date.now() < deadline) {
-    try {
-      release = lockfile.lockSync(paths.root, lockOptions(paths))
-    } catch {
-      sleepSync(10)
-    }
-  }
-  try {
-    return fn()
-  } finally {
-    try {
-      release?.()
-    } catch {
-      // Already released (signal-exit hooks in proper-lockfile run on exit too).
-    }
-  }
+  return withFileLockSync(
+    paths.root,
+    { lockfilePath: paths.lockFile, stale: LOCK_STALE_MS },
+    timeoutMs,
+    fn,
+  )
 }
 
 /** The recorded state, or undefined when there is none or it is unreadable. */

@@ -1,9 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
 import { PgtestbedError } from '../errors.js'
-import { sleepSync } from '../internal/process-info.js'
+import { withFileLockSync } from '../internal/file-lock.js'
 
 /** The OS user the embedded server runs as when pgtestbed itself runs as root. */
 export const DEFAULT_EMBEDDED_OS_USER = 'pgtestbed'
@@ -45,29 +44,7 @@ const CREATION_LOCK_TIMEOUT_MS = 30_000
  */
 function withCreationLock<T>(fn: () => T): T {
   const target = path.join(os.tmpdir(), 'pgtestbed-os-user')
-  const deadline = Date.now() + CREATION_LOCK_TIMEOUT_MS
-  let release: (() => void) | undefined
-  while (release === undefined && Date.now() < deadline) {
-    try {
-      release = lockfile.lockSync(target, {
-        realpath: false,
-        stale: 10_000,
-        onCompromised: () => {},
-      })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
-      sleepSync(25)
-    }
-  }
-  try {
-    return fn()
-  } finally {
-    try {
-      release?.()
-    } catch {
-      // Already released by proper-lockfile's exit hook.
-    }
-  }
+  return withFileLockSync(target, { stale: 10_000 }, CREATION_LOCK_TIMEOUT_MS, fn)
 }
 
 /**

@@ -10,6 +10,13 @@ export const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.ur
 
 /** Fixture projects of the CLI tests. */
 const FIXTURES = fileURLToPath(new URL('../fixtures/cli/', import.meta.url))
+/**
+ * The cache folder (lint cache, embedded server state) of CLI runs that name none: inside this
+ * package's node_modules, so runs in temp folders leave nothing in the machine's temp folder.
+ */
+const TEST_CACHE_DIR = fileURLToPath(
+  new URL('../../node_modules/.cache/pgtestbed-cli-tests', import.meta.url),
+)
 
 /** A fixture project folder. */
 export const fixture = (name: string) => path.join(FIXTURES, name)
@@ -32,12 +39,15 @@ export interface RunCliOptions {
 /**
  * Runs `node dist/cli/bin.js …args` and collects its output. The environment is the test's minus
  * anything that would change the CLI's behaviour (PGTESTBED_URL, DATABASE_URL, colour settings),
- * plus `env`.
+ * plus a test cache folder unless the test's environment names one, plus `env`.
  */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliRun> {
   if (!existsSync(BIN))
     throw new Error(`${BIN} is missing: run \`npx tsup\` in packages/core first`)
-  const env: Record<string, string | undefined> = { ...process.env }
+  const env: Record<string, string | undefined> = {
+    PGTESTBED_CACHE_DIR: TEST_CACHE_DIR,
+    ...process.env,
+  }
   for (const key of ['PGTESTBED_URL', 'DATABASE_URL', 'NO_COLOR', 'FORCE_COLOR', 'CI'])
     delete env[key]
   for (const [key, value] of Object.entries(options.env ?? {})) {

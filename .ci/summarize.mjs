@@ -9,11 +9,25 @@ const root = path.resolve(process.argv[2] ?? '.')
 let passed = Number(process.argv[3] ?? 0)
 let failed = Number(process.argv[4] ?? 0)
 
-const reports = readdirSync(root, { recursive: true })
-  .map(String)
-  .filter((f) => /(^|\/)test-results\/[^/]+\.json$/.test(f))
-  .filter((f) => !/(^|\/)(node_modules|fixtures)\//.test(f))
-  .sort()
+/** `test-results/*.json` below `dir`, relative to root; node_modules, fixtures and links skipped. */
+function findReports(dir) {
+  const found = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory() && !/^(node_modules|fixtures|\.git)$/.test(entry.name)) {
+      found.push(...findReports(full))
+    } else if (
+      entry.isFile() &&
+      entry.name.endsWith('.json') &&
+      path.basename(dir) === 'test-results'
+    ) {
+      found.push(path.relative(root, full))
+    }
+  }
+  return found
+}
+
+const reports = findReports(root).sort()
 
 for (const file of reports) {
   const report = JSON.parse(readFileSync(path.join(root, file), 'utf8'))

@@ -6,53 +6,14 @@
 // Uses the built package (`pnpm --filter @pgtestbed/core build` first).
 // Usage: node src/lint.bench.mjs [count] [coldRuns] [warmRuns]
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { functionGooseFile, median, writeGooseFiles } from './shared.mjs'
 
 const child = process.argv[2] === '--child'
-
-/**
- * A realistic goose file: a table, its index, a comment, a function block and a Down section;
- * every tenth file also alters an earlier table behind a lock_timeout, and every hundredth adds an
- * index to an existing table without CONCURRENTLY (so the rules have findings to report).
- */
-function gooseFile(n) {
-  const table = `table_${n}`
-  const earlier = `table_${Math.max(1, n - 3)}`
-  const alter =
-    n % 10 === 0
-      ? `SET lock_timeout = '5s';\nALTER TABLE ${earlier} ADD COLUMN note_${n} text;\n`
-      : ''
-  const index = n % 100 === 0 ? `CREATE INDEX ${earlier}_status_${n} ON ${earlier} (status);\n` : ''
-  return `-- Adds ${table} and what it needs.
--- +goose Up
-${alter}CREATE TABLE ${table} (
-  id bigserial PRIMARY KEY,
-  owner_id bigint NOT NULL,
-  status text NOT NULL DEFAULT 'new',
-  payload jsonb,
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX ${table}_owner ON ${table} (owner_id);
-COMMENT ON TABLE ${table} IS 'generated; version ${n}';
-${index}
--- +goose StatementBegin
-CREATE FUNCTION ${table}_touch() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  NEW.created_at := now();
-  RETURN NEW;
-END;
-$$;
--- +goose StatementEnd
-
--- +goose Down
-DROP FUNCTION ${table}_touch();
-DROP TABLE ${table};
-`
-}
 
 const cpuMs = (since) => {
   const used = process.cpuUsage(since)
@@ -80,19 +41,13 @@ if (child) {
   const count = Number(process.argv[2] ?? 1000)
   const coldRuns = Number(process.argv[3] ?? 5)
   const warmRuns = Number(process.argv[4] ?? 7)
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   const figures = (values) =>
     `median ${median(values).toFixed(0)} ms, min ${Math.min(...values).toFixed(0)}, max ${Math.max(...values).toFixed(0)}`
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-bench-lint-'))
   try {
-    await Promise.all(
-      Array.from({ length: count }, (_, k) =>
-        writeFile(
-          path.join(dir, `${String(k + 1).padStart(5, '0')}_create_table_${k + 1}.sql`),
-          gooseFile(k + 1),
-        ),
-      ),
+    await writeGooseFiles(dir, count, 'create_table', (n) =>
+      functionGooseFile(n, { lintFindings: true }),
     )
     const self = fileURLToPath(import.meta.url)
     const cold = []

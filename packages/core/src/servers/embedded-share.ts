@@ -79,12 +79,7 @@ export async function withServerLock<T>(
  * `timeoutMs`, and runs `fn` without the lock if it cannot get it (an exit cannot wait).
  */
 export function withServerLockSync<T>(paths: ServerPaths, timeoutMs: number, fn: () => T): T {
-  return withFileLockSync(
-    paths.root,
-    { lockfilePath: paths.lockFile, stale: LOCK_STALE_MS },
-    timeoutMs,
-    fn,
-  )
+  return withFileLockSync(paths.root, lockOptions(paths), timeoutMs, fn)
 }
 
 /** The recorded state, or undefined when there is none or it is unreadable. */

@@ -1,7 +1,8 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
 import { memoryRootFor } from '../../src/servers/embedded-memory.js'
@@ -22,6 +23,7 @@ import {
 import { queryRows } from '../helpers/pg.js'
 
 const asRoot = process.getuid?.() === 0
+const execFileAsync = promisify(execFile)
 
 /** True when `auto` storage puts the data in memory here (a usable tmpfs at /dev/shm). */
 const inMemory = memoryDirProblem('/dev/shm') === undefined
@@ -305,17 +307,12 @@ describe('embedded server', () => {
       const name = `pgtb_t${process.pid}`
       const fixture = await bundleFixture('ensure-user')
       try {
-        const outputs = await Promise.all(
-          Array.from({ length: 6 }, () => {
-            const child = spawn(process.execPath, [fixture, name], { stdio: 'pipe' })
-            let stdout = ''
-            child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-            return new Promise<string>((resolve) => child.on('close', () => resolve(stdout)))
-          }),
+        const runs = await Promise.all(
+          Array.from({ length: 6 }, () => execFileAsync(process.execPath, [fixture, name])),
         )
         const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim())
         const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim())
-        for (const output of outputs) expect(JSON.parse(output)).toEqual({ name, uid, gid })
+        for (const run of runs) expect(JSON.parse(run.stdout)).toEqual({ name, uid, gid })
       } finally {
         spawnSync('userdel', [name])
       }

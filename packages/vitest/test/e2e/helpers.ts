@@ -64,8 +64,9 @@ function sqlFiles(dir: string): string[] {
 
 /**
  * Copies `test/fixtures/<name>` into a fresh temp folder and links `vitest` and `pg` of the lane
- * (Vitest 4 from this package, Vitest 3 and 5 from the test/v3 and test/v5 lane packages) and `@pgtestbed/vitest`
- * (this package, built) into its node_modules. Nothing is written into the source tree.
+ * (Vitest 4 from this package, Vitest 3 and 5 from the test/v3 and test/v5 lane packages) and
+ * `@pgtestbed/vitest` (this package, built) into its node_modules. Nothing is written into the
+ * source tree.
  *
  * Every SQL file gets a comment naming the copy, so each copy has templates of its own (template
  * names are content hashes): a test can drop its copy's databases without touching a template

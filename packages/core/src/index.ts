@@ -32,13 +32,13 @@ export {
   parseGooseSql,
   statementFileLine,
   GOOSE_MAX_LINE_BYTES,
-} from './migrations/sqlparser/goose.js'
+} from './migrations/files/sqlparser/goose.js'
 export type {
   GooseParseOptions,
   GooseParseResult,
   GooseSection,
   GooseStatement,
-} from './migrations/sqlparser/goose.js'
+} from './migrations/files/sqlparser/goose.js'
 // manifest (migrations/manifest): pgtestbed.sum and explicit migration lists
 export {
   computeManifest,
@@ -47,30 +47,30 @@ export {
   readManifest,
   writeManifest,
   checkManifest,
-} from './migrations/manifest.js'
-export type { Manifest, ManifestEntry, ParsedManifest } from './migrations/manifest.js'
+} from './migrations/files/manifest.js'
+export type { Manifest, ManifestEntry, ParsedManifest } from './migrations/files/manifest.js'
 // applier (migrations/apply, rollback, status): Up sections into each tool's own version table
-export { applyMigrations } from './migrations/apply.js'
+export { applyMigrations } from './migrations/database/apply.js'
 export type {
   ApplyOptions,
   ApplyResult,
   CompletedMigration,
   MigrationEvent,
-} from './migrations/apply.js'
-export { MigrationApplyError } from './migrations/apply-errors.js'
-export type { PostgresErrorFields } from './migrations/apply-errors.js'
-export { rollbackMigrations } from './migrations/rollback.js'
-export type { RollbackOptions, RollbackResult } from './migrations/rollback.js'
-export { getMigrationStatus, formatMigrationStatus } from './migrations/status.js'
+} from './migrations/database/apply.js'
+export { MigrationApplyError } from './migrations/database/apply-errors.js'
+export type { PostgresErrorFields } from './migrations/database/apply-errors.js'
+export { rollbackMigrations } from './migrations/database/rollback.js'
+export type { RollbackOptions, RollbackResult } from './migrations/database/rollback.js'
+export { getMigrationStatus, formatMigrationStatus } from './migrations/database/status.js'
 export type {
   FormatStatusOptions,
   MigrationState,
   MigrationStatus,
   MigrationStatusEntry,
   UnknownVersion,
-} from './migrations/status.js'
+} from './migrations/database/status.js'
 // discovery (migrations/discover, detect, validate): find, detect, parse and validate a migrations folder
-export { discoverMigrations } from './migrations/discover.js'
+export { discoverMigrations } from './migrations/files/discover.js'
 // lint (lint/) and config files (config/): unsafe-migration rules on PostgreSQL's parser; pgtestbed.config.*
 export { lintMigrations } from './lint/run.js'
 export { createLintHook } from './lint/hook.js'
@@ -90,27 +90,27 @@ export type {
   ServerKind,
   ServerOptions,
 } from './servers/types.js'
-export { DEFAULT_EMBEDDED_START_TIMEOUT_MS } from './servers/embedded.js'
-export type { EmbeddedOptions, EmbeddedPostgresServer } from './servers/embedded.js'
-export { stopEmbeddedServer } from './servers/embedded-stop.js'
-export type { StopEmbeddedServerOptions, StoppedEmbeddedServer } from './servers/embedded-stop.js'
-export { resolveCacheDir, DEFAULT_CACHE_DIR } from './servers/embedded-paths.js'
-export type { CacheDirOptions } from './servers/embedded-paths.js'
-export { DEFAULT_EMBEDDED_OS_USER } from './servers/embedded-user.js'
+export { DEFAULT_EMBEDDED_START_TIMEOUT_MS } from './servers/embedded/server.js'
+export type { EmbeddedOptions, EmbeddedPostgresServer } from './servers/embedded/server.js'
+export { stopEmbeddedServer } from './servers/embedded/stop.js'
+export type { StopEmbeddedServerOptions, StoppedEmbeddedServer } from './servers/embedded/stop.js'
+export { resolveCacheDir, DEFAULT_CACHE_DIR } from './servers/embedded/paths.js'
+export type { CacheDirOptions } from './servers/embedded/paths.js'
+export { DEFAULT_EMBEDDED_OS_USER } from './servers/embedded/user.js'
 export { DEFAULT_DOCKER_IMAGE } from './servers/docker.js'
 export type { DockerOptions, DockerPostgresServer } from './servers/docker.js'
 export type { UrlPostgresServer } from './servers/url.js'
 export { TEST_TUNED_SETTINGS, DEFAULT_MAX_CONNECTIONS } from './servers/settings.js'
 export type { PostgresSettingValue } from './servers/settings.js'
 // templates and the orchestrator (templates/, testbed.ts): fingerprint, build under lock, clone, pool, sweep
-export { startTestbed, cloneDatabase } from './testbed.js'
+export { startTestbed, cloneDatabase } from './testbed/start.js'
 export type {
   CloseOptions,
   RefreshResult,
   Testbed,
   TestbedInfo,
   TestbedOptions,
-} from './testbed-types.js'
+} from './testbed/types.js'
 export { DEFAULT_CLONE_STRATEGY, resolveCloneStrategy } from './templates/clone.js'
 export type { ClonedDatabase, CloneOptions, CloneSource, CloneStrategy } from './templates/clone.js'
 export { formatLeakedConnections } from './templates/drop.js'
@@ -142,17 +142,17 @@ export { validateConfig } from './config/validate.js'
 // vitest plugin (packages/vitest): finish a clone whose test file never ran its cleanup hooks
 export { attachClone } from './templates/attach.js'
 // correctness follow-ups (migrations/): where checkManifest / writeManifest look for the manifest
-export type { ManifestPathOptions } from './migrations/manifest.js'
+export type { ManifestPathOptions } from './migrations/files/manifest.js'
 // embedded storage (servers/embedded-storage): the embedded server's data folder in memory or on disk
 export {
   DEFAULT_EMBEDDED_STORAGE,
   DEFAULT_MEMORY_DIR,
   EMBEDDED_STORAGE_ENV,
   MIN_MEMORY_FREE_BYTES,
-} from './servers/embedded-storage.js'
-export type { EmbeddedStorage, ServerStorage, StorageMedium } from './servers/embedded-storage.js'
+} from './servers/embedded/storage.js'
+export type { EmbeddedStorage, ServerStorage, StorageMedium } from './servers/embedded/storage.js'
 export { MEMORY_STORAGE_SETTINGS } from './servers/settings.js'
 // plugins' per-file path and the CLI (worker.ts, cli/): what the plugins print to stop a kept server
-export { serverStopCommand } from './cli/stop-command.js'
+export { serverStopCommand } from './servers/embedded/stop-command.js'
 // finishing gaps (lint/hook, lint/cache): the lint hook's cache in <cacheDir>/lint, shared by the CLI and the plugins
 export type { LintHookOptions, LintHookResult } from './lint/hook.js'

@@ -2,8 +2,8 @@
 // once per test file (Vitest's isolated workers, Jest's environments), so its module graph is
 // kept to `pg`, `picocolors` and a few small modules of core: no discovery, parsers, servers,
 // config loader or CLI. The test in test/unit/worker-entry.test.ts keeps it that way.
-export { cloneDatabase } from './testbed-clone.js'
-export type { TestbedInfo } from './testbed-types.js'
+export { cloneDatabase } from './testbed/clone.js'
+export type { TestbedInfo } from './testbed/types.js'
 export type { ClonedDatabase, CloneOptions, CloneSource } from './templates/clone.js'
 export { attachClone } from './templates/attach.js'
 export { formatLeakedConnections } from './templates/drop.js'

@@ -1,8 +1,8 @@
 import { hasErrors, type Diagnostic } from '../diagnostics.js'
 import { lintWithCache } from '../lint/cache.js'
 import { loadParser } from '../lint/parser.js'
-import { discoverMigrations } from '../migrations/discover.js'
-import { checkManifest, declaredManifest, manifestPath } from '../migrations/manifest.js'
+import { discoverMigrations } from '../migrations/files/discover.js'
+import { checkManifest, declaredManifest, manifestPath } from '../migrations/files/manifest.js'
 import type { MigrationSet } from '../migrations/types.js'
 import type { CliSettings } from './settings.js'
 

@@ -206,7 +206,7 @@ export function buildProgram(context: CliContext): Command {
         "pgtestbed's cache folder, holding the server's state and log (default: the config's cacheDir, $PGTESTBED_CACHE_DIR, else <workspace root>/node_modules/.cache/pgtestbed)",
       )
   const cacheDirOf = async (flags: { config?: string; cacheDir?: string }) => {
-    const { resolveCacheDir } = await import('../servers/embedded-paths.js')
+    const { resolveCacheDir } = await import('../servers/embedded/paths.js')
     if (flags.cacheDir !== undefined) return resolveCacheDir({ cwd, cacheDir: flags.cacheDir })
     return resolveCacheDir(
       (await settingsOf({ ...(flags.config ? { config: flags.config } : {}) })).server,

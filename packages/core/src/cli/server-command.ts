@@ -1,4 +1,4 @@
-import { stopEmbeddedServer } from '../servers/embedded-stop.js'
+import { stopEmbeddedServer } from '../servers/embedded/stop.js'
 import { EXIT_FAILED, EXIT_OK } from './exit.js'
 import { plural, type Output } from './output.js'
 import { embeddedServerStatus, type EmbeddedServerStatus } from './server-status.js'

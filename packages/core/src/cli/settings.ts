@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../config/types.js'
 import type { MigrationsOptions, PgtestbedConfig, SweepConfig } from '../config/types.js'
 import type { LintOptions } from '../lint/types.js'
-import { resolveCacheDir } from '../servers/embedded-paths.js'
+import { resolveCacheDir } from '../servers/embedded/paths.js'
 import type { ResolveServerOptions } from '../servers/resolve.js'
 import type { MigrationFormat } from '../migrations/types.js'
 

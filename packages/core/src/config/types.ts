@@ -1,47 +1,12 @@
 import type { LintOptions } from '../lint/types.js'
-import type { MigrationFormat } from '../migrations/types.js'
 import type { SweepOptions } from '../templates/sweep.js'
-import type { TestbedOptions } from '../testbed-types.js'
+import type { TestbedOptions } from '../testbed/types.js'
 
-/** Options that say where the migrations are and how to read them. */
-export interface MigrationsOptions {
-  /**
-   * The migrations folder, relative to `cwd`.
-   * Default: `'./migrations'`.
-   */
-  migrations?: string
-  /**
-   * The migration tool whose files and version table to use. `'auto'` detects it from the folder.
-   * Default: `'auto'`.
-   */
-  format?: MigrationFormat | 'auto'
-  /**
-   * The version table's name. Default: the tool's own (`goose_db_version`, `schema_migrations`,
-   * `__drizzle_migrations`). Change it only if you changed it in the tool too.
-   */
-  table?: string
-  /**
-   * The version table's schema. Default: the connection's current schema, except drizzle's
-   * `drizzle` schema.
-   */
-  schema?: string
-  /**
-   * The folder relative paths are resolved against.
-   * Default: `process.cwd()`.
-   */
-  cwd?: string
-  /**
-   * Environment used for goose `-- +goose ENVSUB ON` substitution.
-   * Default: `process.env`.
-   */
-  env?: Readonly<Record<string, string | undefined>>
-}
-
-/** Default migrations folder. */
-export const DEFAULT_MIGRATIONS_DIR = './migrations'
-
-/** Default manifest file name, looked up inside the migrations folder. */
-export const DEFAULT_MANIFEST_FILE = 'pgtestbed.sum'
+export {
+  DEFAULT_MANIFEST_FILE,
+  DEFAULT_MIGRATIONS_DIR,
+  type MigrationsOptions,
+} from '../migrations/types.js'
 
 /**
  * Lint in a config file or plugin options: `true` runs every rule at its default severity, an

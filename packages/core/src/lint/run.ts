@@ -5,7 +5,7 @@ import type { Migration, MigrationSection, MigrationSet } from '../migrations/ty
 import { listName, nodeAs, stringList } from './ast.js'
 import { Collector } from './collect.js'
 import type { CommandContext, MigrationState, PendingLabel } from './context.js'
-import { takeSourceTexts } from '../migrations/source-texts.js'
+import { takeSourceTexts } from '../migrations/files/source-texts.js'
 import { ParseWindow } from './parse-window.js'
 import { loadParser } from './parser.js'
 import { DOWN_RULES, UP_RULES } from './rules/index.js'

@@ -1,7 +1,7 @@
 import { PgtestbedError } from '../errors.js'
 import { startDockerServer, type DockerOptions } from './docker.js'
-import { startEmbeddedServer, type EmbeddedOptions } from './embedded.js'
-import type { CacheDirOptions } from './embedded-paths.js'
+import { startEmbeddedServer, type EmbeddedOptions } from './embedded/server.js'
+import type { CacheDirOptions } from './embedded/paths.js'
 import type { PostgresServer, ServerChoice, ServerOptions } from './types.js'
 import { connectUrlServer } from './url.js'
 

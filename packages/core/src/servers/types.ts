@@ -1,5 +1,5 @@
 import type { Reporter } from '../progress.js'
-import type { ServerStorage } from './embedded-storage.js'
+import type { ServerStorage } from './embedded/storage.js'
 
 /** Where a PostgreSQL server comes from. */
 export type ServerKind = 'url' | 'embedded' | 'docker'

@@ -1,6 +1,6 @@
 import { displayPath } from '../diagnostics.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
-import { applyMigrations } from '../migrations/apply.js'
+import { applyMigrations } from '../migrations/database/apply.js'
 import type { MigrationSet } from '../migrations/types.js'
 import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
 import { connectClient, describeUrl, withAdminClient, type Queryable } from './admin.js'

@@ -1,5 +1,5 @@
 import { PgtestbedError } from '../errors.js'
-import type { ServerStorage } from '../servers/embedded-storage.js'
+import type { ServerStorage } from '../servers/embedded/storage.js'
 import { withDatabase } from '../internal/pg-connect.js'
 import { withAdminClient, type Queryable } from './admin.js'
 import { dropDatabase, type DropResult } from './drop.js'

@@ -3,10 +3,13 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmbeddedServer, type EmbeddedPostgresServer } from '../../src/servers/embedded.js'
+import {
+  startEmbeddedServer,
+  type EmbeddedPostgresServer,
+} from '../../src/servers/embedded/server.js'
 import { encodeRecord, newRecord } from '../../src/templates/ownership.js'
-import { memoryRootFor } from '../../src/servers/embedded-memory.js'
-import { DEFAULT_MEMORY_DIR } from '../../src/servers/embedded-storage.js'
+import { memoryRootFor } from '../../src/servers/embedded/memory.js'
+import { DEFAULT_MEMORY_DIR } from '../../src/servers/embedded/storage.js'
 import {
   cleanupCacheDir,
   eventually,

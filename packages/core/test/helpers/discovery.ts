@@ -2,7 +2,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { MigrationsOptions } from '../../src/config/types.js'
 import type { Diagnostic, DiagnosticCode } from '../../src/diagnostics.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
 import type { MigrationSet } from '../../src/migrations/types.js'
 
 /** The folder that holds one sub-folder per discovery/validation scenario. */

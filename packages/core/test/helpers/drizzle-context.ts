@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fg from 'fast-glob'
-import type { FormatContext } from '../../src/migrations/formats/types.js'
-import { drizzleFormat } from '../../src/migrations/formats/drizzle.js'
+import type { FormatContext } from '../../src/migrations/files/formats/types.js'
+import { drizzleFormat } from '../../src/migrations/files/formats/drizzle.js'
 
 /** `test/fixtures/drizzle/<name>`, absolute. */
 export function drizzleFixture(name: string): string {

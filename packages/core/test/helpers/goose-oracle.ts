@@ -5,17 +5,17 @@
  * single pass and reports instead of failing fast; the tests check that both agree on every valid
  * file and on generated files.
  */
-import { envsubLine, type EnvsubEnv } from '../../src/migrations/sqlparser/envsub.js'
+import { envsubLine, type EnvsubEnv } from '../../src/migrations/files/sqlparser/envsub.js'
 import {
   endsWithSemicolon,
   goQuote,
   goTrimSpace,
   startsWithDashesAfterSpace,
-} from '../../src/migrations/sqlparser/go-text.js'
+} from '../../src/migrations/files/sqlparser/go-text.js'
 import {
   extractAnnotation,
   isAnnotationLine,
-} from '../../src/migrations/sqlparser/goose-annotations.js'
+} from '../../src/migrations/files/sqlparser/goose-annotations.js'
 
 export type OracleResult =
   { ok: true; statements: string[]; useTx: boolean } | { ok: false; error: string }

@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Diagnostic } from '../../src/diagnostics.js'
 import { lintMigrations } from '../../src/lint/run.js'
 import type { LintOptions } from '../../src/lint/types.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
 import type { MigrationSet } from '../../src/migrations/types.js'
 
 /** Absolute path of a lint fixture folder. */

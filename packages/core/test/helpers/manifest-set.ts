@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fg from 'fast-glob'
-import { drizzleFormat } from '../../src/migrations/formats/drizzle.js'
+import { drizzleFormat } from '../../src/migrations/files/formats/drizzle.js'
 import type {
   Migration,
   MigrationFormat,

@@ -7,11 +7,11 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import { isPgtestbedError, type PgtestbedError } from '../../src/errors.js'
 import type { DiagnosticsError } from '../../src/errors.js'
 import { createLintHook } from '../../src/lint/hook.js'
-import { MigrationApplyError } from '../../src/migrations/apply-errors.js'
+import { MigrationApplyError } from '../../src/migrations/database/apply-errors.js'
 import { closeAdminPools } from '../../src/templates/admin.js'
 import { projectKeyFor } from '../../src/templates/naming.js'
-import { startTestbed } from '../../src/testbed.js'
-import type { TestbedOptions } from '../../src/testbed-types.js'
+import { startTestbed } from '../../src/testbed/start.js'
+import type { TestbedOptions } from '../../src/testbed/types.js'
 import {
   dropProjectDatabases,
   gooseProject,

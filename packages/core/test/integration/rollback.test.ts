@@ -1,9 +1,9 @@
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
-import { applyMigrations } from '../../src/migrations/apply.js'
-import { MigrationApplyError } from '../../src/migrations/apply-errors.js'
-import { rollbackMigrations } from '../../src/migrations/rollback.js'
+import { applyMigrations } from '../../src/migrations/database/apply.js'
+import { MigrationApplyError } from '../../src/migrations/database/apply-errors.js'
+import { rollbackMigrations } from '../../src/migrations/database/rollback.js'
 import { withScratchDatabase } from '../helpers/pg.js'
 import {
   dbmateSet,

@@ -7,7 +7,7 @@ import { isPgtestbedError } from '../../src/errors.js'
 import { dockerStartError, loadTestcontainers } from '../../src/servers/docker.js'
 import { resolveServer } from '../../src/servers/resolve.js'
 import type { DockerPostgresServer } from '../../src/servers/docker.js'
-import { ensureServerUser } from '../../src/servers/embedded-user.js'
+import { ensureServerUser } from '../../src/servers/embedded/user.js'
 import { bundleFixture, coreDir } from '../helpers/servers.js'
 
 // The container tests need a Docker engine: the Docker lane (.ci/lanes/docker.sh) provisions one

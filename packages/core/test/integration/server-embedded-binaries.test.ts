@@ -17,8 +17,8 @@ import {
   hydrateSymlinks,
   locatePlatformPackage,
   prepareBinaries,
-} from '../../src/servers/embedded-binaries.js'
-import { ensureServerUser } from '../../src/servers/embedded-user.js'
+} from '../../src/servers/embedded/binaries.js'
+import { ensureServerUser } from '../../src/servers/embedded/user.js'
 import { bundleFixture, coreDir, recordingReporter } from '../helpers/servers.js'
 
 const asRoot = process.getuid?.() === 0

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startEmbeddedServer } from '../../src/servers/embedded.js'
+import { startEmbeddedServer } from '../../src/servers/embedded/server.js'
 import {
   bundleFixture,
   cleanupCacheDir,

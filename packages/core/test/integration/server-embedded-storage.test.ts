@@ -4,13 +4,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
-import { memoryRootFor } from '../../src/servers/embedded-memory.js'
-import { stopEmbeddedServer } from '../../src/servers/embedded-stop.js'
-import { memoryDirProblem } from '../../src/servers/embedded-storage.js'
-import { ensureServerUser } from '../../src/servers/embedded-user.js'
-import { startEmbeddedServer, type EmbeddedPostgresServer } from '../../src/servers/embedded.js'
+import { memoryRootFor } from '../../src/servers/embedded/memory.js'
+import { stopEmbeddedServer } from '../../src/servers/embedded/stop.js'
+import { memoryDirProblem } from '../../src/servers/embedded/storage.js'
+import { ensureServerUser } from '../../src/servers/embedded/user.js'
+import {
+  startEmbeddedServer,
+  type EmbeddedPostgresServer,
+} from '../../src/servers/embedded/server.js'
 import { closeAdminPools } from '../../src/templates/admin.js'
-import { startTestbed } from '../../src/testbed.js'
+import { startTestbed } from '../../src/testbed/start.js'
 import {
   cleanupCacheDir,
   eventually,

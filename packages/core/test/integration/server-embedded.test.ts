@@ -5,11 +5,14 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
-import { memoryRootFor } from '../../src/servers/embedded-memory.js'
-import { memoryDirProblem } from '../../src/servers/embedded-storage.js'
-import { fallbackCacheDir, resolveCacheDir } from '../../src/servers/embedded-paths.js'
-import { startEmbeddedServer, type EmbeddedPostgresServer } from '../../src/servers/embedded.js'
-import { stopEmbeddedServer } from '../../src/servers/embedded-stop.js'
+import { memoryRootFor } from '../../src/servers/embedded/memory.js'
+import { memoryDirProblem } from '../../src/servers/embedded/storage.js'
+import { fallbackCacheDir, resolveCacheDir } from '../../src/servers/embedded/paths.js'
+import {
+  startEmbeddedServer,
+  type EmbeddedPostgresServer,
+} from '../../src/servers/embedded/server.js'
+import { stopEmbeddedServer } from '../../src/servers/embedded/stop.js'
 import { resolveServer } from '../../src/servers/resolve.js'
 import {
   bundleFixture,

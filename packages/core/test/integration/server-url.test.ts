@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
-import { freePort } from '../../src/servers/embedded-process.js'
+import { freePort } from '../../src/servers/embedded/process.js'
 import { resolveServer } from '../../src/servers/resolve.js'
 import { TEST_SERVER_URL, withAdmin } from '../helpers/pg.js'
 

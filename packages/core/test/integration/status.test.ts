@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { applyMigrations } from '../../src/migrations/apply.js'
-import { formatMigrationStatus, getMigrationStatus } from '../../src/migrations/status.js'
-import type { MigrationStatus } from '../../src/migrations/status.js'
+import { applyMigrations } from '../../src/migrations/database/apply.js'
+import { formatMigrationStatus, getMigrationStatus } from '../../src/migrations/database/status.js'
+import type { MigrationStatus } from '../../src/migrations/database/status.js'
 import { withScratchDatabase } from '../helpers/pg.js'
 import {
   dbmateSet,

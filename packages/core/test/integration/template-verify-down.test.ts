@@ -3,7 +3,7 @@ import { isPgtestbedError } from '../../src/errors.js'
 import { withAdminClient } from '../../src/templates/admin.js'
 import { listDatabases } from '../../src/templates/ownership.js'
 import type { VerifyDownError } from '../../src/templates/verify-down.js'
-import { startTestbed } from '../../src/testbed.js'
+import { startTestbed } from '../../src/testbed/start.js'
 import { TEST_SERVER_URL } from '../helpers/pg.js'
 import { projectDatabases, useGooseProjects, type GooseProject } from '../helpers/goose-project.js'
 

@@ -7,7 +7,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { closeAdminPools } from '../../src/templates/admin.js'
-import { cloneDatabase, startTestbed } from '../../src/testbed.js'
+import { cloneDatabase, startTestbed } from '../../src/testbed/start.js'
 import { publicTables } from '../helpers/pg.js'
 
 const dockerLane = process.env.PGTESTBED_DOCKER_TESTS === '1'

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { closeAdminPools } from '../../src/templates/admin.js'
-import { cloneDatabase, startTestbed } from '../../src/testbed.js'
-import type { TestbedOptions } from '../../src/testbed-types.js'
+import { cloneDatabase, startTestbed } from '../../src/testbed/start.js'
+import type { TestbedOptions } from '../../src/testbed/types.js'
 import {
   cleanupCacheDir,
   eventually,

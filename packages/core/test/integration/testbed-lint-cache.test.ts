@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import { createLintHook, type LintHookResult } from '../../src/lint/hook.js'
 import { closeAdminPools } from '../../src/templates/admin.js'
-import { startTestbed } from '../../src/testbed.js'
+import { startTestbed } from '../../src/testbed/start.js'
 import { TEST_SERVER_URL } from '../helpers/pg.js'
 import { gooseMigration, gooseProject, type GooseProject } from '../helpers/goose-project.js'
 

@@ -8,8 +8,8 @@ import { validateConfig } from '../../src/config/validate.js'
 import { isPgtestbedError, type PgtestbedError } from '../../src/errors.js'
 import type { LintOptions } from '../../src/lint/types.js'
 import type { DockerOptions } from '../../src/servers/docker.js'
-import type { EmbeddedOptions } from '../../src/servers/embedded.js'
-import { EMBEDDED_STORAGES, requestedStorage } from '../../src/servers/embedded-storage.js'
+import type { EmbeddedOptions } from '../../src/servers/embedded/server.js'
+import { EMBEDDED_STORAGES, requestedStorage } from '../../src/servers/embedded/storage.js'
 
 // Every option a config file may hold, at every level. `Required<…>` makes the compiler (tsc runs
 // over the tests) demand a value for an option added to TestbedOptions, EmbeddedOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDbmateSql } from '../../src/migrations/formats/dbmate-parser.js'
+import { parseDbmateSql } from '../../src/migrations/files/formats/dbmate-parser.js'
 import { discoverFixture, fixturePath } from '../helpers/discovery.js'
 
 const parse = (text: string) => parseDbmateSql(text, { file: '/m/1_x.sql', name: '1_x.sql' })

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
 import { MIGRATION_FIXTURES, discoverFixture, fixturePath, single } from '../helpers/discovery.js'
 
 const temps: string[] = []

@@ -7,8 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { buildProgram } from '../../src/cli/program.js'
 import { validateConfig } from '../../src/config/validate.js'
 import { lintMigrations } from '../../src/lint/run.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
-import { checkManifest, computeManifest, formatManifest } from '../../src/migrations/manifest.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
+import {
+  checkManifest,
+  computeManifest,
+  formatManifest,
+} from '../../src/migrations/files/manifest.js'
 import {
   READMES,
   REPO,

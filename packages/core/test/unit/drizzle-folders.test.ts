@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { drizzleFormat } from '../../src/migrations/formats/drizzle.js'
-import { v1FolderMillis } from '../../src/migrations/formats/drizzle-folders.js'
+import { drizzleFormat } from '../../src/migrations/files/formats/drizzle.js'
+import { v1FolderMillis } from '../../src/migrations/files/formats/drizzle-folders.js'
 import { drizzleFixture, folderContext, loadDrizzleFixture } from '../helpers/drizzle-context.js'
 
 describe('drizzle v1 folder layout', () => {

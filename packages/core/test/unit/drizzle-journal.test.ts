@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { drizzleFormat } from '../../src/migrations/formats/drizzle.js'
+import { drizzleFormat } from '../../src/migrations/files/formats/drizzle.js'
 import { formatDiagnostics } from '../../src/diagnostics.js'
 import type { Diagnostic } from '../../src/diagnostics.js'
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { drizzleHash, splitDrizzleSql } from '../../src/migrations/formats/drizzle-sql.js'
-import { parseJsonTree, JsonSyntaxError } from '../../src/migrations/formats/drizzle-json.js'
+import { drizzleHash, splitDrizzleSql } from '../../src/migrations/files/formats/drizzle-sql.js'
+import { parseJsonTree, JsonSyntaxError } from '../../src/migrations/files/formats/drizzle-json.js'
 
 const VECTOR =
   'CREATE TABLE "t" (\n\t"id" serial PRIMARY KEY NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX "i" ON "t" ("id");'

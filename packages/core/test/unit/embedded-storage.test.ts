@@ -7,7 +7,7 @@ import {
   chooseStorage,
   memoryDirProblem,
   requestedStorage,
-} from '../../src/servers/embedded-storage.js'
+} from '../../src/servers/embedded/storage.js'
 import { resolveCloneStrategy } from '../../src/templates/clone.js'
 
 const linux = process.platform === 'linux'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { envsubLine } from '../../src/migrations/sqlparser/envsub.js'
+import { envsubLine } from '../../src/migrations/files/sqlparser/envsub.js'
 
 const ENV = { NAME: 'bar', EMPTY: '', SHA: '1adf998e39f6', A_B: 'ab', ÉTÉ: 'summer' }
 const ok = (line: string) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseGolangMigrateName } from '../../src/migrations/formats/golang-migrate.js'
+import { parseGolangMigrateName } from '../../src/migrations/files/formats/golang-migrate.js'
 import { discoverFixture, fixturePath, single, withCode } from '../helpers/discovery.js'
 
 describe('golang-migrate file names', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseGooseFileName } from '../../src/migrations/formats/goose.js'
+import { parseGooseFileName } from '../../src/migrations/files/formats/goose.js'
 import { discoverFixture, fixturePath, single, withCode } from '../helpers/discovery.js'
 
 describe('goose file names', () => {

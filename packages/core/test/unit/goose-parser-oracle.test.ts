@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { DiagnosticCode } from '../../src/diagnostics.js'
-import { parseGooseSql } from '../../src/migrations/sqlparser/goose.js'
+import { parseGooseSql } from '../../src/migrations/files/sqlparser/goose.js'
 import { gooseOracle, type OracleResult } from '../helpers/goose-oracle.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/goose-parser')

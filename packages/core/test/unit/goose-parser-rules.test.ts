@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { endsWithSemicolon, goQuote, goTrimSpace } from '../../src/migrations/sqlparser/go-text.js'
+import {
+  endsWithSemicolon,
+  goQuote,
+  goTrimSpace,
+} from '../../src/migrations/files/sqlparser/go-text.js'
 import {
   extractAnnotation,
   isAnnotationLine,
-} from '../../src/migrations/sqlparser/goose-annotations.js'
+} from '../../src/migrations/files/sqlparser/goose-annotations.js'
 import {
   GOOSE_MAX_LINE_BYTES,
   parseGooseSql,
   statementFileLine,
-} from '../../src/migrations/sqlparser/goose.js'
-import { SqlScanner } from '../../src/migrations/sqlparser/sql-scan.js'
+} from '../../src/migrations/files/sqlparser/goose.js'
+import { SqlScanner } from '../../src/migrations/files/sqlparser/sql-scan.js'
 
 const FILE = '/app/migrations/00001_test.sql'
 const parse = (text: string, env: Record<string, string> = {}) =>

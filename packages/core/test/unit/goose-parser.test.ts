@@ -11,7 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { DiagnosticCode } from '../../src/diagnostics.js'
-import { parseGooseSql, type GooseSection } from '../../src/migrations/sqlparser/goose.js'
+import { parseGooseSql, type GooseSection } from '../../src/migrations/files/sqlparser/goose.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/goose-parser')
 const VALID = path.join(ROOT, 'valid')

@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { discoverMigrations } from '../../src/migrations/discover.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
 import { withCode } from '../helpers/discovery.js'
 import { withTempDir } from '../helpers/migration-set.js'
 

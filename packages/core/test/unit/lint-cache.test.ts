@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLintHook, type LintHookResult } from '../../src/lint/hook.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
 
 const CREATE = `-- +goose Up
 CREATE TABLE users (id bigint PRIMARY KEY);

@@ -1,7 +1,7 @@
 import { readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { checkManifest, writeManifest } from '../../src/migrations/manifest.js'
+import { checkManifest, writeManifest } from '../../src/migrations/files/manifest.js'
 import { formatDiagnostics } from '../../src/diagnostics.js'
 import type { Diagnostic } from '../../src/diagnostics.js'
 import { drizzleFixture } from '../helpers/drizzle-context.js'

@@ -4,9 +4,9 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import type { DiagnosticsError } from '../../src/errors.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
-import { checkManifest, writeManifest } from '../../src/migrations/manifest.js'
-import { prepareMigrations } from '../../src/testbed-prepare.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
+import { checkManifest, writeManifest } from '../../src/migrations/files/manifest.js'
+import { prepareMigrations } from '../../src/testbed/prepare.js'
 
 /**
  * One rule for where the manifest is, at every entry point: a path in a config file is relative

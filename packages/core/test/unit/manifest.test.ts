@@ -8,7 +8,7 @@ import {
   parseManifest,
   readManifest,
   writeManifest,
-} from '../../src/migrations/manifest.js'
+} from '../../src/migrations/files/manifest.js'
 import { DiagnosticsError } from '../../src/errors.js'
 import { isPgtestbedError } from '../../src/errors.js'
 import { drizzleFixture } from '../helpers/drizzle-context.js'

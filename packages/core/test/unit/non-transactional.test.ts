@@ -5,7 +5,7 @@ import {
   isCommentOnly,
   splitSqlCommands,
   transactionControl,
-} from '../../src/migrations/non-transactional.js'
+} from '../../src/migrations/files/non-transactional.js'
 
 const starts = (sql: string) => splitSqlCommands(sql).map((c) => [c.tokens[0], c.lineOffset])
 const labels = (sql: string) => findNonTransactional(sql).found.map((f) => f.label)

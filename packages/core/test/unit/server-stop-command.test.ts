@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { serverStopCommand } from '../../src/cli/stop-command.js'
-import { resolveCacheDir } from '../../src/servers/embedded-paths.js'
+import { serverStopCommand } from '../../src/servers/embedded/stop-command.js'
+import { resolveCacheDir } from '../../src/servers/embedded/paths.js'
 
 afterEach(() => {
   vi.unstubAllEnvs()

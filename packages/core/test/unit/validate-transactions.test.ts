@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Migration, MigrationSet } from '../../src/migrations/types.js'
-import { validateMigrations } from '../../src/migrations/validate.js'
+import { validateMigrations } from '../../src/migrations/files/validate.js'
 import { discoverFixture, fixturePath, withCode } from '../helpers/discovery.js'
 
 const rows = (

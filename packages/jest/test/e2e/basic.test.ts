@@ -5,6 +5,8 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { databasesOf, dropDatabasesOf } from '../helpers/databases.js'
 import { copyFixture, runJest, SERVER_URL, type FixtureCopy } from '../helpers/jest-run.js'
 
+const HOST_PORT = new URL(SERVER_URL).host.replace(/\./g, '\\.')
+
 interface Report {
   pid: number
   worker: string
@@ -41,7 +43,9 @@ describe.each([30, 29] as const)('basic project on Jest %i (PGTESTBED_URL)', (la
     expect(result.stderr).toContain('Tests:       3 passed, 3 total')
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /\[pgtestbed\] PostgreSQL 15 at 127\.0\.0\.1:5432 · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms/,
+      new RegExp(
+        String.raw`\[pgtestbed\] PostgreSQL 15 at ${HOST_PORT} · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms`,
+      ),
     )
     // Warnings are printed once for the run (not once per worker or file), with file, line and fix.
     expect(result.stderr.split('warning LINT_LOCK_TIMEOUT_MISSING').length - 1).toBe(1)

@@ -4,6 +4,8 @@ import { describe, expect, test } from 'vitest'
 import { useCleanups } from './context.js'
 import { projectDatabases, readReports, runVitest, SERVER_URL } from './helpers.js'
 
+const HOST_PORT = new URL(SERVER_URL).host.replace(/\./g, '\\.')
+
 const { fixture, reportDir } = useCleanups()
 
 describe('a project with the plugin, on the machine PostgreSQL (PGTESTBED_URL)', () => {
@@ -17,7 +19,9 @@ describe('a project with the plugin, on the machine PostgreSQL (PGTESTBED_URL)',
     expect(run.code).toBe(0)
     // One summary line: server, format, migrations, template and time.
     expect(run.stderr).toMatch(
-      /\[pgtestbed\] PostgreSQL 15 at 127\.0\.0\.1:5432 · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms/,
+      new RegExp(
+        String.raw`\[pgtestbed\] PostgreSQL 15 at ${HOST_PORT} · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms`,
+      ),
     )
     // The lint warning is printed once, with its file, line and fix.
     expect(run.stderr.match(/LINT_LOCK_TIMEOUT_MISSING/g)).toHaveLength(1)

@@ -49,6 +49,37 @@ export function describeAddress(address: ServerAddress): string {
   return `${address.user ? `${address.user}@` : ''}${address.host}:${address.port}`
 }
 
+/** What stands in for a password in a printed URL. */
+export const REDACTED_PASSWORD = '****'
+
+/**
+ * `url` safe to print: the password (in the user-info part or a `password=` query parameter) is
+ * replaced by `****`; everything else (user, host, port, database, other parameters) is kept, so a
+ * reader can still tell which database it is. A text that is not a URL comes back unchanged.
+ *
+ * @example
+ * redactUrl('postgres://app:secret@db:5432/app?sslmode=require') // 'postgres://app:****@db:5432/app?sslmode=require'
+ * redactUrl('postgres://app@db/app')                             // 'postgres://app@db/app'
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return url
+  }
+  let changed = false
+  if (parsed.password !== '') {
+    parsed.password = REDACTED_PASSWORD
+    changed = true
+  }
+  if (parsed.searchParams.has('password')) {
+    parsed.searchParams.set('password', REDACTED_PASSWORD)
+    changed = true
+  }
+  return changed ? parsed.toString() : url
+}
+
 /**
  * The URL of database `name` on the server `url` points at: host, port, user, password and query
  * parameters are kept, only the path changes.

@@ -1,0 +1,99 @@
+import type { MigrationSet } from '../migrations/types.js'
+import type { Reporter } from '../progress.js'
+import type { CloneSource } from '../templates/clone.js'
+import { compareSchemas } from './compare.js'
+import { compileIgnore } from './ignore.js'
+import type { InspectOptions } from './inspect.js'
+import { indexOrigins, originOf } from './origin.js'
+import { inspectTarget, inspectTemplate, type DiffTarget } from './targets.js'
+import type { SchemaDiff, SchemaInspection, SideLabels } from './types.js'
+
+/** `diff` in a config file: what the comparison leaves out. */
+export interface DiffConfig {
+  /**
+   * Objects to leave out of `pgtestbed diff`, `drift` and `verifyDown`, as `[kind ]glob`
+   * patterns on the dotted name: `'table public.audit_*'`, `'schema partman'`,
+   * `'function public.pg_stat_*'`, `'*.tmp_*'`. Ignoring a table ignores its columns, indexes,
+   * constraints, triggers and policies. The migration tools' version tables are always left out.
+   * Default: none.
+   */
+  ignore?: string[]
+}
+
+/** Options of {@link diffTemplate}. */
+export interface DiffTemplateOptions {
+  /** The template to compare (a testbed's `info`). */
+  source: CloneSource
+  /** The migrations it was built from: their version table is left out, their files named. */
+  set: MigrationSet
+  /** What to compare it with. */
+  target: DiffTarget
+  /** The project root: relative paths, a command's folder, and how files are shown. */
+  cwd: string
+  /** What to leave out. Default: nothing but the version tables. */
+  diff?: DiffConfig
+  /** A command's environment. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /** Progress. Default: silent. */
+  reporter?: Reporter
+}
+
+/** What {@link diffTemplate} found. */
+export interface DiffTemplateResult {
+  diff: SchemaDiff
+  /** What reports call the two sides. */
+  labels: SideLabels
+  /** Which target it was: a database address, a command, a file. */
+  targetDescription: string
+  /** The two schemas (for `--sql`). */
+  expected: SchemaInspection
+  actual: SchemaInspection
+}
+
+/** The inspection options every comparison of a migration set uses. */
+export function inspectOptionsFor(set: MigrationSet, diff: DiffConfig | undefined): InspectOptions {
+  const ignore = compileIgnore(diff?.ignore)
+  return { versionTables: [set.versionTable], ...(ignore ? { ignore } : {}) }
+}
+
+/**
+ * Compares the schema of a template (what the migrations build) with a target's: a live
+ * database, the schema a command builds, or a dump file. Each group of differences names the
+ * migration file that last touched the object, where the migrations' SQL tells.
+ *
+ * @example
+ * const { diff, labels } = await diffTemplate({ source: testbed.info, set: testbed.set, target: { url }, cwd })
+ * if (!diff.same) console.log(formatDiffText(diff, { labels }))
+ * @throws PgtestbedError DIFF_COMMAND_FAILED, DIFF_FILE_FAILED, SERVER_UNREACHABLE, CLONE_FAILED.
+ */
+export async function diffTemplate(options: DiffTemplateOptions): Promise<DiffTemplateResult> {
+  const inspect = inspectOptionsFor(options.set, options.diff)
+  const [expected, target] = await Promise.all([
+    inspectTemplate(options.source, inspect),
+    inspectTarget(options.target, {
+      adminUrl: options.source.adminUrl,
+      project: options.source.project,
+      cwd: options.cwd,
+      inspect,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.reporter ? { reporter: options.reporter } : {}),
+    }),
+  ])
+  const diff = compareSchemas(expected, target.inspection)
+  if (!diff.same) {
+    const origins = await indexOrigins(options.set, options.cwd)
+    const byKey = new Map([...expected.objects, ...target.inspection.objects])
+    for (const group of diff.groups) {
+      const object = byKey.get(group.key)
+      const origin = object ? originOf(origins, object) : undefined
+      if (origin) group.origin = origin
+    }
+  }
+  return {
+    diff,
+    labels: { expected: 'migrations', actual: target.label },
+    targetDescription: target.description,
+    expected,
+    actual: target.inspection,
+  }
+}

@@ -1,5 +1,7 @@
 import picomatch from 'picomatch'
 import { KIND_ORDER } from './compare.js'
+import type { MigrationSet } from '../migrations/types.js'
+import type { InspectOptions } from './inspect.js'
 import type { ObjectKind, SchemaObject } from './types.js'
 
 /** `type` in a pattern stands for every kind of type. */
@@ -65,4 +67,22 @@ export function compileIgnore(
       (p) => (p.kinds === undefined || p.kinds.includes(object.kind)) && p.match(name),
     )
   }
+}
+
+/** `diff` in a config file: what the comparison leaves out. */
+export interface DiffConfig {
+  /**
+   * Objects to leave out of `pgtestbed diff`, `drift` and `verifyDown`, as `[kind ]glob`
+   * patterns on the dotted name: `'table public.audit_*'`, `'schema partman'`,
+   * `'function public.pg_stat_*'`, `'*.tmp_*'`. Ignoring a table ignores its columns, indexes,
+   * constraints, triggers and policies. The migration tools' version tables are always left out.
+   * Default: none.
+   */
+  ignore?: string[]
+}
+
+/** The inspection options every comparison of a migration set uses. */
+export function inspectOptionsFor(set: MigrationSet, diff: DiffConfig | undefined): InspectOptions {
+  const ignore = compileIgnore(diff?.ignore)
+  return { versionTables: [set.versionTable], ...(ignore ? { ignore } : {}) }
 }

@@ -2,23 +2,10 @@ import type { MigrationSet } from '../migrations/types.js'
 import type { Reporter } from '../progress.js'
 import type { CloneSource } from '../templates/clone.js'
 import { compareSchemas } from './compare.js'
-import { compileIgnore } from './ignore.js'
-import type { InspectOptions } from './inspect.js'
+import { inspectOptionsFor, type DiffConfig } from './ignore.js'
 import { indexOrigins, originOf } from './origin.js'
 import { inspectTarget, inspectTemplate, type DiffTarget } from './targets.js'
 import type { SchemaDiff, SchemaInspection, SideLabels } from './types.js'
-
-/** `diff` in a config file: what the comparison leaves out. */
-export interface DiffConfig {
-  /**
-   * Objects to leave out of `pgtestbed diff`, `drift` and `verifyDown`, as `[kind ]glob`
-   * patterns on the dotted name: `'table public.audit_*'`, `'schema partman'`,
-   * `'function public.pg_stat_*'`, `'*.tmp_*'`. Ignoring a table ignores its columns, indexes,
-   * constraints, triggers and policies. The migration tools' version tables are always left out.
-   * Default: none.
-   */
-  ignore?: string[]
-}
 
 /** Options of {@link diffTemplate}. */
 export interface DiffTemplateOptions {
@@ -48,12 +35,6 @@ export interface DiffTemplateResult {
   /** The two schemas (for `--sql`). */
   expected: SchemaInspection
   actual: SchemaInspection
-}
-
-/** The inspection options every comparison of a migration set uses. */
-export function inspectOptionsFor(set: MigrationSet, diff: DiffConfig | undefined): InspectOptions {
-  const ignore = compileIgnore(diff?.ignore)
-  return { versionTables: [set.versionTable], ...(ignore ? { ignore } : {}) }
 }
 
 /**

@@ -113,5 +113,6 @@ export function fingerprintOf(
     serverMajor,
     seeds: prepared.seeds,
     ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
+    ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
   })
 }

@@ -59,6 +59,8 @@ const EVERY_OPTION: Required<PgtestbedConfig> = {
   docker,
   envVar: 'TEST_DATABASE_URL',
   keepOnFailure: false,
+  drift: { command: 'npx drizzle-kit push --force', inputs: ['src/db/schema.ts'] },
+  diff: { ignore: ['table public.audit_*'] },
 }
 
 function problemsOf(value: unknown): string[] {

@@ -26,7 +26,10 @@ export interface InspectOptions {
    * schema. Default: none.
    */
   versionTables?: readonly VersionTableRef[]
-  /** Leaves out the objects it returns true for, and everything that belongs to them. Default: none. */
+  /**
+   * Leaves out the objects it returns true for and everything that belongs to them (a table's
+   * columns, a schema's objects). Default: none.
+   */
   ignore?: (object: SchemaObject) => boolean
 }
 
@@ -138,11 +141,18 @@ function applyIgnore(
 ): Map<string, SchemaObject> {
   if (!ignore) return objects
   const dropped = new Set<string>()
+  const schemas = new Set<string>()
   const kept = new Map<string, SchemaObject>()
-  // Parents come before their children in the map (see buildObjects).
+  // Parents come before their children, and schemas before all, in the map (see buildObjects).
   for (const [key, object] of objects) {
-    if ((object.parent !== undefined && dropped.has(object.parent)) || ignore(object)) {
+    const inIgnoredSchema = object.kind !== 'extension' && schemas.has(object.path[0]!)
+    if (
+      inIgnoredSchema ||
+      (object.parent !== undefined && dropped.has(object.parent)) ||
+      ignore(object)
+    ) {
       dropped.add(key)
+      if (object.kind === 'schema') schemas.add(object.path[0]!)
       continue
     }
     kept.set(key, object)

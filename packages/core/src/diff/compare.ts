@@ -191,7 +191,7 @@ function only(
 }
 
 /** One line that says what an object is, for an object only one side has. */
-export function summarize(object: SchemaObject, inspection: SchemaInspection): string {
+function summarize(object: SchemaObject, inspection: SchemaInspection): string {
   const a = object.attributes
   switch (object.kind) {
     case 'table':

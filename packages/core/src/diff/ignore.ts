@@ -27,10 +27,9 @@ function parsePattern(pattern: string): IgnorePattern | string {
   const text = pattern.trim()
   const kind = PATTERN_KINDS.find((k) => text.startsWith(`${k} `))
   const glob = kind === undefined ? text : text.slice(kind.length + 1).trim()
-  if (glob === '') return `"${pattern}" has no name pattern after the kind`
   if (kind === undefined && /^[a-z]+(?: [a-z]+)? +\S/.test(text)) {
     const word = text.split(' ')[0]
-    return `"${pattern}" starts with "${word}", which is not a kind of object (${PATTERN_KINDS.slice().reverse().join(', ')})`
+    return `"${pattern}" starts with "${word}", which is not a kind of object (${[...KIND_ORDER, 'type'].join(', ')})`
   }
   const kinds = kind === undefined ? undefined : kind === 'type' ? TYPE_KINDS : [kind as ObjectKind]
   return { kinds, match: picomatch(glob, { dot: true }) }

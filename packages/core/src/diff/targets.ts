@@ -61,7 +61,7 @@ export interface InspectedTarget {
 }
 
 /** `db:5432/app` of a URL, with the user, never the password. */
-export function describeDatabase(url: string): string {
+function describeDatabase(url: string): string {
   const address = serverAddress(url)
   return `${describeAddress(address)}/${address.database ?? '(default database)'}`
 }

@@ -2,6 +2,7 @@ import { displayPath } from '../diagnostics.js'
 import { PgtestbedError } from '../errors.js'
 import { createLintHook } from '../lint/hook.js'
 import { createConsoleReporter } from '../progress.js'
+import { resolveCacheDir } from '../servers/embedded/paths.js'
 import { describeCount, formatDiffText } from '../diff/report.js'
 import { diffTemplate, type DiffTemplateResult } from '../diff/run.js'
 import { migrationSql } from '../diff/sql.js'
@@ -100,6 +101,7 @@ export async function runDiff(
       cwd: settings.cwd,
       env,
       reporter: createConsoleReporter(),
+      cacheDir: resolveCacheDir(settings.server),
       ...(settings.config.diff ? { diff: settings.config.diff } : {}),
     })
     print(result, testbed, settings, flags, output)

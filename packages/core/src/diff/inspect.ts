@@ -74,6 +74,21 @@ const text = (value: unknown): string | null =>
 const yes = (value: unknown): string => (value === true ? 'true' : 'false')
 
 /**
+ * The version of what {@link readCatalog} returns; bump it when the queries or the objects they
+ * build change, so cached template schemas from older versions are read again.
+ */
+export const CATALOG_READ_VERSION = 1
+
+/** A schema as read from the catalog, before anything is left out (what the template cache keeps). */
+export interface CatalogRead {
+  serverVersion: number
+  /** The connection's current schema (where a version table without a schema lives). */
+  currentSchema: string | null
+  /** Every object, parents before children. */
+  objects: SchemaObject[]
+}
+
+/**
  * Reads the schema of the connected database from the catalog: schemas, extensions, tables and
  * their columns (type, nullability, default, identity, generated expression, collation,
  * position), constraints, indexes, enums and other types, sequences, views and materialized
@@ -93,41 +108,88 @@ export async function inspectSchema(
   client: Queryable,
   options: InspectOptions = {},
 ): Promise<SchemaInspection> {
+  return selectObjects(await readCatalog(client), options)
+}
+
+/** What `pg` gives for a query string of several statements (simple protocol). */
+type Results = Array<{ rows: Row[] }>
+
+/**
+ * Reads every object (see {@link inspectSchema}) in two round trips: the server version, then
+ * every catalog query in one simple-protocol batch (a live database may be far away).
+ */
+export async function readCatalog(client: Queryable): Promise<CatalogRead> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   try {
     const session = (
       await rows<{ schema: string | null; version: number }>(client, SESSION_SQL)
     )[0]!
+    const version = Number(session.version)
+    const queries = [
+      SCHEMAS_SQL,
+      EXTENSIONS_SQL,
+      RELATIONS_SQL,
+      SEQUENCES_SQL,
+      COLUMNS_SQL,
+      CONSTRAINTS_SQL,
+      INDEXES_SQL,
+      TYPES_SQL,
+      functionsSql(version),
+      TRIGGERS_SQL,
+      POLICIES_SQL,
+      // Proof that nothing above wrote: a transaction that writes gets an id.
+      'SELECT txid_current_if_assigned()::text AS xid',
+    ]
     // SET LOCAL is not a write: it ends with the transaction. A lock held by a long migration on
     // the live database must not leave the check hanging.
-    await client.query(`SET LOCAL search_path TO pg_catalog`)
-    await client.query(`SET LOCAL lock_timeout TO '10s'`)
-    const version = Number(session.version)
-    const read = <T extends Row>(sql: string) => rows<T>(client, sql)
-    const result = {
-      schemas: await read(SCHEMAS_SQL),
-      extensions: await read(EXTENSIONS_SQL),
-      relations: await read(RELATIONS_SQL),
-      sequences: await read(SEQUENCES_SQL),
-      columns: await read(COLUMNS_SQL),
-      constraints: await read(CONSTRAINTS_SQL),
-      indexes: await read(INDEXES_SQL),
-      types: await read(TYPES_SQL),
-      functions: await read(functionsSql(version)),
-      triggers: await read(TRIGGERS_SQL),
-      policies: await read(POLICIES_SQL),
-    }
-    // Proof that nothing above wrote: a transaction that writes gets an id.
-    const { xid } = (
-      await rows<{ xid: string | null }>(client, 'SELECT txid_current_if_assigned()::text AS xid')
-    )[0]!
-    if (xid !== null) throw new Error('the schema inspection wrote to the database')
-    const objects = buildObjects(result)
-    const kept = excludeVersionTables(objects, options.versionTables ?? [], session.schema)
-    return { serverVersion: version, objects: applyIgnore(kept, options.ignore) }
+    const batch = [
+      `SET LOCAL search_path TO pg_catalog`,
+      `SET LOCAL lock_timeout TO '10s'`,
+      ...queries,
+    ]
+    const results = (await client.query(batch.join(';\n'))) as unknown as Results
+    const [
+      schemas,
+      extensions,
+      relations,
+      sequences,
+      columns,
+      constraints,
+      indexes,
+      types,
+      functions,
+      triggers,
+      policies,
+      proof,
+    ] = results.slice(2).map((r) => r.rows)
+    if (proof?.[0]?.xid !== null) throw new Error('the schema inspection wrote to the database')
+    const objects = buildObjects({
+      schemas: schemas!,
+      extensions: extensions!,
+      relations: relations!,
+      sequences: sequences!,
+      columns: columns!,
+      constraints: constraints!,
+      indexes: indexes!,
+      types: types!,
+      functions: functions!,
+      triggers: triggers!,
+      policies: policies!,
+    })
+    return { serverVersion: version, currentSchema: session.schema, objects: [...objects.values()] }
   } finally {
     await client.query('ROLLBACK').catch(() => {})
   }
+}
+
+/**
+ * The objects of a catalog read that a comparison looks at: without the version tables and
+ * what `ignore` leaves out.
+ */
+export function selectObjects(read: CatalogRead, options: InspectOptions = {}): SchemaInspection {
+  const objects = new Map(read.objects.map((o) => [o.key, o]))
+  const kept = excludeVersionTables(objects, options.versionTables ?? [], read.currentSchema)
+  return { serverVersion: read.serverVersion, objects: applyIgnore(kept, options.ignore) }
 }
 
 async function rows<T extends QueryResultRow>(client: Queryable, sql: string): Promise<T[]> {

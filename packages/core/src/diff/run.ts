@@ -1,3 +1,4 @@
+import { loadParser } from '../lint/parser.js'
 import type { MigrationSet } from '../migrations/types.js'
 import type { Reporter } from '../progress.js'
 import type { CloneSource } from '../templates/clone.js'
@@ -23,6 +24,12 @@ export interface DiffTemplateOptions {
   env?: NodeJS.ProcessEnv
   /** Progress. Default: silent. */
   reporter?: Reporter
+  /**
+   * pgtestbed's cache folder: the template's schema is kept in `<cacheDir>/diff/` after it was
+   * read once, so later diffs against the same template need no clone. Default: none (the
+   * template is cloned and read every time).
+   */
+  cacheDir?: string
 }
 
 /** What {@link diffTemplate} found. */
@@ -49,8 +56,10 @@ export interface DiffTemplateResult {
  */
 export async function diffTemplate(options: DiffTemplateOptions): Promise<DiffTemplateResult> {
   const inspect = inspectOptionsFor(options.set, options.diff)
+  // Compiling the SQL parser (for the origins of differences) overlaps with the catalog reads.
+  loadParser().catch(() => {})
   const [expected, target] = await Promise.all([
-    inspectTemplate(options.source, inspect),
+    inspectTemplate(options.source, inspect, options.cacheDir),
     inspectTarget(options.target, {
       adminUrl: options.source.adminUrl,
       project: options.source.project,
@@ -62,7 +71,11 @@ export async function diffTemplate(options: DiffTemplateOptions): Promise<DiffTe
   ])
   const diff = compareSchemas(expected, target.inspection)
   if (!diff.same) {
-    const origins = await indexOrigins(options.set, options.cwd)
+    const names = diff.groups.map((g) => {
+      const object = expected.objects.get(g.key) ?? target.inspection.objects.get(g.key)
+      return object?.path[1] ?? object?.path[0] ?? g.id
+    })
+    const origins = await indexOrigins(options.set, options.cwd, names)
     const byKey = new Map([...expected.objects, ...target.inspection.objects])
     for (const group of diff.groups) {
       const object = byKey.get(group.key)

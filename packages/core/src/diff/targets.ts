@@ -1,3 +1,4 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PgtestbedError } from '../errors.js'
 import { connectPg, describeAddress, serverAddress } from '../internal/pg-connect.js'
@@ -8,7 +9,14 @@ import { connectClient } from '../templates/admin.js'
 import { createClone, type CloneSource } from '../templates/clone.js'
 import { createScratchDatabase, type ScratchDatabase } from '../templates/scratch.js'
 import { loadSchemaFile } from './dump.js'
-import { inspectSchema, type InspectOptions } from './inspect.js'
+import {
+  CATALOG_READ_VERSION,
+  inspectSchema,
+  readCatalog,
+  selectObjects,
+  type CatalogRead,
+  type InspectOptions,
+} from './inspect.js'
 import type { SchemaInspection } from './types.js'
 
 /**
@@ -203,8 +211,10 @@ async function inspectFile(file: string, options: InspectTargetOptions): Promise
 }
 
 /**
- * Reads the schema of a template: clones it (a template accepts no connections), inspects the
- * clone and drops it.
+ * Reads the schema of a template. A template accepts no connections, so it is cloned, and the
+ * clone read and dropped; with `cacheDir`, what was read is kept in `<cacheDir>/diff/` under the
+ * template's name (a template's schema never changes: its name is the hash of what built it),
+ * and later calls read the file instead of cloning.
  *
  * @example
  * const expected = await inspectTemplate(testbed.info, { versionTables: [testbed.set.versionTable] })
@@ -212,12 +222,38 @@ async function inspectFile(file: string, options: InspectTargetOptions): Promise
 export async function inspectTemplate(
   source: CloneSource,
   options: InspectOptions,
+  cacheDir?: string,
 ): Promise<SchemaInspection> {
-  await using clone = await createClone({ ...source, pool: false }, { label: 'pgtestbed diff' })
-  const client = await connectClient(clone.url, 'diff')
+  const file =
+    cacheDir === undefined
+      ? undefined
+      : path.join(cacheDir, 'diff', `${source.template}.v${CATALOG_READ_VERSION}.json`)
+  const cached = file === undefined ? undefined : await readCached(file)
+  if (cached) return selectObjects(cached, options)
+  let read: CatalogRead
+  {
+    await using clone = await createClone({ ...source, pool: false }, { label: 'pgtestbed diff' })
+    const client = await connectClient(clone.url, 'diff')
+    try {
+      read = await readCatalog(client)
+    } finally {
+      await client.end().catch(() => {})
+    }
+  }
+  if (file !== undefined) {
+    // Best effort: without the file the next diff clones again.
+    await mkdir(path.dirname(file), { recursive: true })
+      .then(() => writeFile(file, JSON.stringify(read)))
+      .catch(() => {})
+  }
+  return selectObjects(read, options)
+}
+
+async function readCached(file: string): Promise<CatalogRead | undefined> {
   try {
-    return await inspectSchema(client, options)
-  } finally {
-    await client.end().catch(() => {})
+    const read = JSON.parse(await readFile(file, 'utf8')) as CatalogRead
+    return Array.isArray(read.objects) ? read : undefined
+  } catch {
+    return undefined
   }
 }

@@ -136,13 +136,11 @@ export async function checkDrift(options: CheckDriftOptions): Promise<'cached' |
   const key = await cacheKey(testbed.drift, target, options.fingerprint, cwd, testbed.diff?.ignore)
   const processKey =
     key ?? sha256(JSON.stringify({ fingerprint: options.fingerprint, target, cwd }))
-  const file =
-    key &&
-    path.join(
-      resolveCacheDir({ cwd, ...(testbed.cacheDir ? { cacheDir: testbed.cacheDir } : {}) }),
-      'drift',
-      `${key}.json`,
-    )
+  const cacheDir = resolveCacheDir({
+    cwd,
+    ...(testbed.cacheDir ? { cacheDir: testbed.cacheDir } : {}),
+  })
+  const file = key && path.join(cacheDir, 'drift', `${key}.json`)
   // A live database is read every run: it changes without anything here changing.
   if (!('url' in target) && passedInProcess().has(processKey)) return 'cached'
   if (file && existsSync(file)) {
@@ -159,6 +157,7 @@ export async function checkDrift(options: CheckDriftOptions): Promise<'cached' |
       set: options.set,
       target,
       cwd,
+      cacheDir,
       ...(testbed.diff ? { diff: testbed.diff } : {}),
     })
   } catch (error) {

@@ -43,6 +43,12 @@ export type ErrorCode =
   | 'NOT_OWNED'
   /** Dropping a database failed. */
   | 'DROP_FAILED'
+  /** The `drift` check found that the migrations build another schema than the code or database expects. */
+  | 'DRIFT_DETECTED'
+  /** The command that builds the code's schema (`diff --command`, `drift.command`) failed. */
+  | 'DIFF_COMMAND_FAILED'
+  /** The schema file (`diff --file`, `drift.file`) could not be read or loaded. */
+  | 'DIFF_FILE_FAILED'
 
 const BRAND = Symbol.for('pgtestbed.error')
 

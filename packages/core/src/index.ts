@@ -156,3 +156,27 @@ export { MEMORY_STORAGE_SETTINGS } from './servers/settings.js'
 export { serverStopCommand } from './servers/embedded/stop-command.js'
 // finishing gaps (lint/hook, lint/cache): the lint hook's cache in <cacheDir>/lint, shared by the CLI and the plugins
 export type { LintHookOptions, LintHookResult } from './lint/hook.js'
+// schema diff (diff/): the migrations' schema against a live database, the code's schema or a dump
+export { diffTemplate } from './diff/run.js'
+export type { DiffTemplateOptions, DiffTemplateResult } from './diff/run.js'
+export { inspectSchema } from './diff/inspect.js'
+export type { InspectOptions } from './diff/inspect.js'
+export { compareSchemas } from './diff/compare.js'
+export { formatDiffText } from './diff/report.js'
+export type { FormatDiffOptions } from './diff/report.js'
+export { migrationSql } from './diff/sql.js'
+export { TOOL_VERSION_TABLES } from './diff/version-tables.js'
+export type { VersionTableRef } from './diff/version-tables.js'
+export type { CommandTarget, DiffTarget } from './diff/targets.js'
+export type { DriftOptions } from './diff/drift-options.js'
+export type { DiffConfig } from './diff/ignore.js'
+export type {
+  Difference,
+  DiffGroup,
+  ObjectKind,
+  SchemaDiff,
+  SchemaInspection,
+  SchemaObject,
+  SideLabels,
+} from './diff/types.js'
+export { DriftError } from './testbed/drift.js'

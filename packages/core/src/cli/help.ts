@@ -6,6 +6,7 @@ Examples:
   $ pgtestbed manifest --write              # record the migrations in migrations/pgtestbed.sum
   $ PGTESTBED_URL=postgres://app@db:5432/app pgtestbed up
   $ pgtestbed status --url "$DATABASE_URL"
+  $ pgtestbed diff --command "npx drizzle-kit push --force"   # the code's schema vs the migrations'
   $ pgtestbed gc --dry-run
   $ pgtestbed server stop                   # stop the embedded server a failed test's kept database keeps up
 
@@ -70,6 +71,26 @@ Examples:
   $ pgtestbed version --url "$DATABASE_URL"   # pgtestbed: version 12
 
 Exit codes: 0 printed, 1 the database could not be read, 2 wrong usage or config.`,
+  diff: `
+Builds (or reuses) the template exactly as a test run would, then compares its schema with the
+target, object by object: schemas, extensions, tables, columns (type, nullability, default,
+identity, generated, collation, position), constraints, indexes, enums, sequences, views,
+functions and procedures, triggers, row-level security policies and comments. The migration
+tools' version tables and diff.ignore patterns are left out. Without a flag, the config's drift
+target is used.
+
+  --url       a live database: catalog queries in a READ ONLY transaction, nothing is written
+  --command   runs the command with DATABASE_URL (and PGHOST, PGPORT, PGUSER, PGPASSWORD,
+              PGDATABASE) set to a fresh scratch database, dropped afterwards (also on Ctrl-C)
+  --file      loads a schema dump into a scratch database
+
+Examples:
+  $ pgtestbed diff --command "npx drizzle-kit push --force"
+  $ pgtestbed diff --url "$STAGING_DATABASE_URL" --sql
+  $ pgtestbed diff --file db/schema.sql --format json
+
+Exit codes: 0 the schemas match, 1 they differ, 2 wrong usage, or the comparison could not be
+made (a failing command or dump, migrations that do not build, a server out of reach).`,
   gc: `
 Drops what crashed test runs left behind: clones whose process is gone, unfinished template
 builds, old kept databases, and templates beyond the newest few per project. Only databases

@@ -67,6 +67,15 @@ async function migrateFlags<T extends MigrateCommandFlags>(
   return lockTimeout === undefined ? rest : { ...rest, lockTimeout: await duration(lockTimeout) }
 }
 
+/** Flags of `diff` as commander hands them over. */
+type DiffCommandFlags = {
+  url?: string
+  command?: string
+  file?: string
+  sql?: boolean
+  format: string
+}
+
 const URL_HELP = 'database URL (default: $PGTESTBED_URL; $DATABASE_URL is never read implicitly)'
 
 /**
@@ -157,6 +166,30 @@ export function buildProgram(context: CliContext): Command {
       context.exit(await runVersion(settings, flags, output, env))
     },
   )
+
+  withMigrationOptions(program.command('diff'))
+    .description(
+      "compare the schema the migrations build with a live database, the code's schema or a dump",
+    )
+    .option(
+      '-u, --url <url>',
+      'a live database to compare with (read only: catalog queries in a read-only transaction)',
+    )
+    .option(
+      '--command <command>',
+      'a command that builds the code\'s schema into $DATABASE_URL (a scratch database), e.g. "npx drizzle-kit push --force"',
+    )
+    .option('--file <schema.sql>', 'a schema dump (pg_dump --schema-only, dbmate db/schema.sql)')
+    .option('--sql', "also print the statements that turn the migrations' schema into the target's")
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+    )
+    .addHelpText('after', HELP.diff)
+    .action(async (flags: CommonFlags & DiffCommandFlags) => {
+      const settings = await settingsOf(flags)
+      const { runDiff } = await import('./diff-command.js')
+      context.exit(await runDiff(settings, flags, output, env))
+    })
 
   program
     .command('gc')

@@ -49,6 +49,8 @@ export interface CliSettings {
    * `npx pgtestbed check`, must not find a new node_modules folder in its tree).
    */
   lintCacheDir: string
+  /** The loaded config file as it is (paths absolute), `{}` without one: what `diff` builds its testbed from. */
+  config: PgtestbedConfig
 }
 
 function lintCacheDir(cwd: string, configured: string | undefined): string {
@@ -106,5 +108,6 @@ export async function resolveSettings(flags: CommonFlags, cwd: string): Promise<
     sweep: config.sweep === false || config.sweep === undefined ? {} : config.sweep,
     configUrl: config.url,
     lintCacheDir: lintCacheDir(cwd, config.cacheDir),
+    config,
   }
 }

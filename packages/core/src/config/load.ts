@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { lilconfig, type Loader } from 'lilconfig'
+import type { DriftOptions } from '../diff/drift-options.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
 import { findWorkspaceRoot } from '../internal/workspace-root.js'
 import type { PgtestbedConfig } from './types.js'
@@ -47,8 +48,9 @@ export interface LoadedConfig {
  * wins, so a package of a monorepo may have its own file or share the root's, and a file outside
  * the project (in the home folder) is never picked up. TypeScript and ESM files are loaded with
  * jiti, so no build step is needed. Relative paths in the file (`migrations`, `manifest`, `seeds`,
- * `cacheDir`, `embedded.memoryDir`) are relative to the file's folder and come back absolute. No
- * file is fine: the result is `{ config: {} }`.
+ * `cacheDir`, `embedded.memoryDir`, `drift.file`, `drift.inputs`) are relative to the file's
+ * folder and come back absolute; a `drift.command` gets the file's folder as its `cwd`. No file
+ * is fine: the result is `{ config: {} }`.
  *
  * @throws PgtestbedError CONFIG_LOAD_FAILED when a file exists but cannot be loaded (a syntax
  *   error, a throwing import, an explicit `file` that does not exist), with the file and the
@@ -161,10 +163,26 @@ function resolvePaths(config: PgtestbedConfig, dir: string): PgtestbedConfig {
   }
   if (typeof out.manifest === 'string' && out.manifest !== 'auto')
     out.manifest = path.resolve(dir, out.manifest)
+  if (out.drift !== undefined) out.drift = resolveDrift(out.drift, dir)
   if (out.seeds !== undefined) {
     const seeds = typeof out.seeds === 'string' ? [out.seeds] : out.seeds
     const resolved = seeds.map((pattern) => resolvePattern(dir, pattern))
     out.seeds = typeof out.seeds === 'string' ? resolved[0]! : resolved
+  }
+  return out
+}
+
+/** A `drift` option with its file, its command's folder and its inputs made absolute. */
+function resolveDrift(drift: DriftOptions, dir: string): DriftOptions {
+  const out = { ...drift } as DriftOptions & { file?: string; command?: string; cwd?: string }
+  if (out.file !== undefined) out.file = path.resolve(dir, out.file)
+  // A command in a config file runs in the config file's folder unless it says otherwise.
+  if (out.command !== undefined) out.cwd = path.resolve(dir, out.cwd ?? '.')
+  if (out.inputs !== undefined) {
+    out.inputs =
+      typeof out.inputs === 'string'
+        ? resolvePattern(dir, out.inputs)
+        : out.inputs.map((pattern) => resolvePattern(dir, pattern))
   }
   return out
 }

@@ -29,8 +29,9 @@ export type SweepConfig = Pick<
  * lint settings and the plugins' per-test-file options. Plugin options and CLI flags win over the
  * file, key by key.
  *
- * Relative paths (`migrations`, `manifest`, `seeds`, `cacheDir`, `embedded.memoryDir`) are
- * relative to the config file's folder; {@link loadConfig} returns them absolute.
+ * Relative paths (`migrations`, `manifest`, `seeds`, `cacheDir`, `embedded.memoryDir`,
+ * `drift.file`, `drift.inputs`) are relative to the config file's folder, and a `drift.command`
+ * runs there; {@link loadConfig} returns them absolute.
  *
  * @example
  * // pgtestbed.config.ts

@@ -1,3 +1,4 @@
+import { diffConfigProblems, driftProblems } from '../diff/drift-options.js'
 import { PgtestbedError } from '../errors.js'
 import { resolveLintRules } from '../lint/settings.js'
 import type { LintOptions } from '../lint/types.js'
@@ -143,6 +144,8 @@ const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
     'an environment variable name',
   ),
   keepOnFailure: bool,
+  drift: (value, key, problems) => problems.push(...driftProblems(value, key)),
+  diff: (value, key, problems) => problems.push(...diffConfigProblems(value, key)),
 }
 
 function checkKeys(

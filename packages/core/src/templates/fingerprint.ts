@@ -24,6 +24,12 @@ export interface FingerprintInput {
   seeds?: readonly SeedFile[]
   /** The database the build is created from. Default: `'template0'`. */
   baseTemplate?: string
+  /**
+   * Whether the build checks every Down section (`verifyDown`). A template built with the check
+   * is another template than one built without it, so turning `verifyDown` on checks the Down
+   * sections even when a template built without it exists. Default: `false`.
+   */
+  verifyDown?: boolean
 }
 
 /** A computed fingerprint and the template name that goes with it. */
@@ -55,7 +61,8 @@ function field(hash: Hash, name: string, value: string): void {
  * migrations folder + CRLF-normalised content), the Up statements as they will be executed (so
  * goose ENVSUB values count), each migration's transaction mode, the format, drizzle layout and
  * version table, the seed files (path relative to the migrations folder + content), the base
- * template, the server's major version and {@link TEMPLATE_SCHEMA_VERSION}.
+ * template, whether Down sections are verified, the server's major version and
+ * {@link TEMPLATE_SCHEMA_VERSION}.
  *
  * @example
  * const { hash, templateName } = await computeFingerprint({ set, serverMajor: 17 })
@@ -66,6 +73,8 @@ export async function computeFingerprint(input: FingerprintInput): Promise<Finge
   field(hash, 'pgtestbed-template', String(TEMPLATE_SCHEMA_VERSION))
   field(hash, 'server-major', String(input.serverMajor))
   field(hash, 'base-template', input.baseTemplate ?? DEFAULT_BASE_TEMPLATE)
+  // Only when on: templates built without verifyDown keep their fingerprint.
+  if (input.verifyDown === true) field(hash, 'verify-down', 'true')
   field(hash, 'format', set.format)
   field(hash, 'layout', set.layout ?? '')
   field(hash, 'version-table', `${set.versionTable.schema ?? ''}\0${set.versionTable.table}`)

@@ -4,19 +4,13 @@ import { applyMigrations } from '../migrations/database/apply.js'
 import { rollbackMigrations } from '../migrations/database/rollback.js'
 import type { Migration, MigrationSet } from '../migrations/types.js'
 import type { ProgressStep } from '../progress.js'
-import { connectClient, withAdminClient } from './admin.js'
-import { databaseUrl } from './clone.js'
-import {
-  diffCatalog,
-  isSameCatalog,
-  snapshotCatalog,
-  type CatalogDiff,
-  type CatalogSnapshot,
-} from './catalog-snapshot.js'
-import { dropDatabase } from './drop.js'
-import { scratchName } from './naming.js'
-import { newRecord, writeRecord } from './ownership.js'
-import { quoteIdent } from './sql.js'
+import { compareSchemas } from '../diff/compare.js'
+import { inspectSchema } from '../diff/inspect.js'
+import { formatDiffText } from '../diff/report.js'
+import { inspectOptionsFor } from '../diff/ignore.js'
+import type { SchemaDiff, SchemaInspection } from '../diff/types.js'
+import { connectClient } from './admin.js'
+import { createScratchDatabase } from './scratch.js'
 
 /** Details of a `VERIFY_DOWN_FAILED` error. */
 export interface VerifyDownFailure {
@@ -24,8 +18,11 @@ export interface VerifyDownFailure {
   migration: Migration | undefined
   /** `'down'`: rolling it back; `'reapply'`: applying everything again after rolling back. */
   phase: 'down' | 'reapply'
-  /** Schema differences found (empty when the Down section itself failed). */
-  diff: CatalogDiff
+  /**
+   * How the schema after the Down differs from the schema before the Up (`expected`: before,
+   * `actual`: after); no groups when the Down section itself failed.
+   */
+  diff: SchemaDiff
 }
 
 /**
@@ -33,7 +30,7 @@ export interface VerifyDownFailure {
  * before its Up, or re-applying after rolling everything back gave a different schema.
  *
  * @example
- * catch (error) { if (error instanceof VerifyDownError) console.error(error.failure.diff.extra) }
+ * catch (error) { if (error instanceof VerifyDownError) console.error(error.failure.diff.groups) }
  */
 export class VerifyDownError extends PgtestbedError {
   readonly failure: VerifyDownFailure
@@ -47,18 +44,13 @@ export class VerifyDownError extends PgtestbedError {
   }
 }
 
-function describeDiff(diff: CatalogDiff): string {
-  const lines: string[] = []
-  const list = (label: string, items: string[]) => {
-    if (items.length === 0) return
-    const shown = items.slice(0, 20).map((i) => `    ${i}`)
-    if (items.length > 20) shown.push(`    … and ${items.length - 20} more`)
-    lines.push(`  ${label}:`, ...shown)
-  }
-  list('left behind', diff.extra)
-  list('removed although its Up did not create them', diff.missing)
-  list('changed', diff.changed)
-  return lines.join('\n')
+/** The differences, indented, with the two sides named for a Down check. */
+function describeDiff(diff: SchemaDiff, phase: 'down' | 'reapply'): string {
+  const labels =
+    phase === 'down'
+      ? { expected: 'schema before its Up', actual: 'schema after its Down' }
+      : { expected: 'schema of the first apply', actual: 'schema after applying again' }
+  return formatDiffText(diff, { labels, indent: '  ' })
 }
 
 function where(set: MigrationSet, migration: Migration): string {
@@ -94,22 +86,21 @@ export async function verifyDown(options: {
       { fix: 'Remove the verifyDown option for this drizzle project.' },
     )
   }
-  const name = scratchName()
-  await withAdminClient(adminUrl, async (admin) => {
-    await admin.query(
-      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(options.baseTemplate)}`,
-    )
-    await writeRecord(admin, name, newRecord({ kind: 'scratch', project: options.project }))
+  const scratch = await createScratchDatabase(adminUrl, {
+    project: options.project,
+    label: 'verifyDown',
+    baseTemplate: options.baseTemplate,
   })
   try {
-    const client = await connectClient(databaseUrl(adminUrl, name), 'verify-down')
+    const client = await connectClient(scratch.url, 'verify-down')
     try {
       await runChecks(client, set, options.step)
     } finally {
       await client.end().catch(() => {})
     }
   } finally {
-    await withAdminClient(adminUrl, (admin) => dropDatabase(admin, name)).catch(() => {})
+    // A failed drop must not hide the verifyDown result; the sweeper removes a leftover.
+    await scratch.drop().catch(() => {})
   }
 }
 
@@ -119,11 +110,13 @@ async function runChecks(
   step: ProgressStep | undefined,
 ): Promise<void> {
   const n = set.migrations.length
-  const snapshots: CatalogSnapshot[] = [await snapshotCatalog(client, set.versionTable)]
+  const inspect = inspectOptionsFor(set, undefined)
+  const snapshot = () => inspectSchema(client, inspect)
+  const snapshots: SchemaInspection[] = [await snapshot()]
   for (const [i, migration] of set.migrations.entries()) {
     step?.update(`verifyDown: applying ${i + 1}/${n}`)
     await applyMigrations(client, set, { to: migration.version })
-    snapshots.push(await snapshotCatalog(client, set.versionTable))
+    snapshots.push(await snapshot())
   }
   for (let i = n - 1; i >= 0; i--) {
     const migration = set.migrations[i]!
@@ -134,33 +127,33 @@ async function runChecks(
       const why = isPgtestbedError(error) ? error.message : String(error)
       throw new VerifyDownError(
         `verifyDown: the Down section of migration ${migration.version} (${where(set, migration)}) failed:\n${why}`,
-        { migration, phase: 'down', diff: { extra: [], missing: [], changed: [] } },
+        { migration, phase: 'down', diff: { same: true, groups: [] } },
         {
           cause: error,
           fix: 'Fix the Down section so it undoes exactly what the Up section does.',
         },
       )
     }
-    const diff = diffCatalog(snapshots[i]!, await snapshotCatalog(client, set.versionTable))
-    if (!isSameCatalog(diff)) {
+    const diff = compareSchemas(snapshots[i]!, await snapshot())
+    if (!diff.same) {
       const noDown = migration.down === null || migration.down.statements.length === 0
       throw new VerifyDownError(
-        `verifyDown: rolling back migration ${migration.version} (${where(set, migration)}) did not restore the schema it started from${noDown ? ' (it has no Down statements)' : ''}:\n${describeDiff(diff)}`,
+        `verifyDown: rolling back migration ${migration.version} (${where(set, migration)}) did not restore the schema it started from${noDown ? ' (it has no Down statements)' : ''}:\n${describeDiff(diff, 'down')}`,
         { migration, phase: 'down', diff },
         {
           fix: noDown
             ? 'Add a Down section that undoes the Up section.'
-            : 'Make the Down section drop (or restore) exactly the objects listed.',
+            : 'Make the Down section undo exactly what the Up section did: drop what it created, restore what it changed (a dropped column comes back at the end of the table unless the Down recreates the table).',
         },
       )
     }
   }
   step?.update('verifyDown: applying everything again')
   await applyMigrations(client, set)
-  const diff = diffCatalog(snapshots[n]!, await snapshotCatalog(client, set.versionTable))
-  if (!isSameCatalog(diff)) {
+  const diff = compareSchemas(snapshots[n]!, await snapshot())
+  if (!diff.same) {
     throw new VerifyDownError(
-      `verifyDown: applying every migration again after rolling them all back gave a different schema:\n${describeDiff(diff)}`,
+      `verifyDown: applying every migration again after rolling them all back gave a different schema:\n${describeDiff(diff, 'reapply')}`,
       { migration: undefined, phase: 'reapply', diff },
       {
         fix: 'A Down section leaves something the next Up reacts to (IF NOT EXISTS, data); make each Down undo its Up exactly.',

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { displayPath, throwIfErrors, type Diagnostic } from '../diagnostics.js'
+import { diffConfigProblems, driftProblems } from '../diff/drift-options.js'
 import { PgtestbedError } from '../errors.js'
 import { discoverMigrations } from '../migrations/files/discover.js'
 import { checkManifest, declaredManifest } from '../migrations/files/manifest.js'
@@ -57,6 +58,14 @@ export function checkTestbedOptions(options: TestbedOptions): void {
   if (options.lint !== undefined && typeof options.lint !== 'function') {
     fail('lint must be a function (set) => Diagnostic[]', 'Pass a function, or leave lint out.')
   }
+  const driftIssues = options.drift === undefined ? [] : driftProblems(options.drift, 'drift')
+  const diffIssues = options.diff === undefined ? [] : diffConfigProblems(options.diff, 'diff')
+  if (driftIssues.length + diffIssues.length > 0) {
+    fail(
+      [...driftIssues, ...diffIssues].join('; '),
+      "e.g. drift: { command: 'npx drizzle-kit push --force', inputs: ['src/db/schema.ts'] }, diff: { ignore: ['table public.audit_*'] }",
+    )
+  }
 }
 
 /**
@@ -113,5 +122,6 @@ export function fingerprintOf(
     serverMajor,
     seeds: prepared.seeds,
     ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
+    ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
   })
 }

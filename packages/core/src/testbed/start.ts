@@ -12,6 +12,7 @@ import { ClonePool } from '../templates/pool.js'
 import { sweep, type SweepReport } from '../templates/sweep.js'
 import { acquireServer, dedupe, type SharedServer } from './cache.js'
 import { cloneDatabase } from './clone.js'
+import { checkDrift } from './drift.js'
 import {
   checkTestbedOptions,
   fingerprintOf,
@@ -79,8 +80,8 @@ async function ensureShared(
  * Gets everything ready for a test run and returns a handle: resolves the server (in parallel
  * with discovery), validates the migrations (`VALIDATION_FAILED`, before any test), checks the
  * manifest (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`), reuses or builds the template under
- * the cross-process lock, sweeps leftovers of crashed runs (bounded), and starts the clone pool
- * when asked. Any error releases the server before it is rethrown.
+ * the cross-process lock, checks it against the `drift` target (`DRIFT_DETECTED`), sweeps
+ * leftovers of crashed runs (bounded), and starts the clone pool when asked. Any error releases the server before it is rethrown.
  *
  * Pass `testbed.info` (plain JSON) to test workers; they call {@link cloneDatabase} with it.
  *
@@ -90,7 +91,8 @@ async function ensureShared(
  * await using db = await cloneDatabase(testbed.info, { label: 'users.test.ts' })
  * @throws DiagnosticsError VALIDATION_FAILED / MANIFEST_MISMATCH / LINT_FAILED; MigrationApplyError
  *   APPLY_FAILED; PgtestbedError SERVER_UNREACHABLE, EMBEDDED_START_FAILED, TEMPLATE_LOCK_TIMEOUT,
- *   TEMPLATE_BUILD_FAILED, VERIFY_DOWN_FAILED, INVALID_OPTIONS…
+ *   TEMPLATE_BUILD_FAILED, VERIFY_DOWN_FAILED, DRIFT_DETECTED, DIFF_COMMAND_FAILED,
+ *   DIFF_FILE_FAILED, INVALID_OPTIONS…
  */
 export async function startTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const started = performance.now()
@@ -123,6 +125,29 @@ async function open(
   const project = projectKeyFor(prepared.set.dir)
   let fingerprint = await fingerprintOf(prepared, server.majorVersion, options)
   let template = await ensureShared(server, prepared, fingerprint, project, options)
+  const cloneStrategy = resolveCloneStrategy(
+    options.cloneStrategy ?? 'auto',
+    server.majorVersion,
+    server.storage,
+  )
+  const drift = (set: MigrationSet) =>
+    options.drift === undefined
+      ? Promise.resolve()
+      : checkDrift({
+          source: {
+            adminUrl: server.adminUrl,
+            template: template.name,
+            project,
+            majorVersion: server.majorVersion,
+            cloneStrategy,
+          },
+          set,
+          fingerprint: fingerprint.hash,
+          options: { ...options, drift: options.drift },
+          reporter,
+        })
+  // Before the sweep and the pool: a drifted schema fails the run before anything else starts.
+  await drift(prepared.set)
 
   let sweepReport: SweepReport | undefined
   if (options.sweep !== false) {
@@ -142,11 +167,6 @@ async function open(
 
   let current = prepared
   const poolSize = options.pool ?? 0
-  const cloneStrategy = resolveCloneStrategy(
-    options.cloneStrategy ?? 'auto',
-    server.majorVersion,
-    server.storage,
-  )
   const makeInfo = (): TestbedInfo => ({
     v: 1,
     adminUrl: server.adminUrl,
@@ -215,6 +235,7 @@ async function open(
       const nextTemplate = await ensureShared(server, next, nextFingerprint, project, options)
       fingerprint = nextFingerprint
       template = nextTemplate
+      await drift(next.set)
       info = makeInfo()
       await pool?.setTemplate(template.name)
       return { info, changed: true, template }

@@ -1,5 +1,7 @@
 import type { MigrationsOptions } from '../config/types.js'
 import type { Diagnostic } from '../diagnostics.js'
+import type { DriftOptions } from '../diff/drift-options.js'
+import type { DiffConfig } from '../diff/ignore.js'
 import type { MigrationFormat, MigrationSet } from '../migrations/types.js'
 import type { ResolveServerOptions } from '../servers/resolve.js'
 import type { ServerStorage } from '../servers/embedded/storage.js'
@@ -62,6 +64,16 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
    * Default: `{ limit: 20 }` (at most 20 drops, so start-up stays cheap).
    */
   sweep?: SweepOptions | false
+  /**
+   * Check, right after the template is ready and before any test, that the migrations build
+   * the schema the code declares (`{ command: 'npx drizzle-kit push --force' }`, built into a
+   * scratch database), a live database has (`{ url }`, read only) or a dump holds (`{ file }`);
+   * a difference fails the run with `DRIFT_DETECTED` and the report. A passed check is reused
+   * while the template and `inputs` stay the same. Default: none (no check).
+   */
+  drift?: DriftOptions
+  /** What `pgtestbed diff` and the `drift` check leave out (`{ ignore: [patterns] }`). Default: `{}`. */
+  diff?: DiffConfig
 }
 
 /**

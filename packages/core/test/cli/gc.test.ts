@@ -4,6 +4,12 @@ import { encodeRecord, newRecord } from '../../src/templates/ownership.js'
 import { TEST_SERVER_URL, withAdmin } from '../helpers/pg.js'
 import { runCli } from './run-cli.js'
 
+/** `user@host:port` of the test server, as the CLI names it. */
+const SERVER = (() => {
+  const url = new URL(TEST_SERVER_URL)
+  return `${url.username}@${url.hostname}:${url.port || 5432}`
+})()
+
 describe('pgtestbed gc', () => {
   it('should list what it would drop and what it leaves alone with --dry-run, and drop nothing', async () => {
     const id = randomBytes(6).toString('hex')
@@ -29,7 +35,10 @@ describe('pgtestbed gc', () => {
       const kept = await runCli(['gc', '--dry-run', '--url', TEST_SERVER_URL])
       expect(kept.code).toBe(0)
       expect(kept.stdout).toMatch(
-        /^pgtestbed: gc on postgres@127\.0\.0\.1:5432 \(dry run: nothing is dropped\)\n/m,
+        new RegExp(
+          String.raw`^pgtestbed: gc on ${SERVER.replace(/\./g, '\\.')} \(dry run: nothing is dropped\)\n`,
+          'm',
+        ),
       )
       expect(kept.stdout).toMatch(
         new RegExp(`  ${clone} +clone +its owner \\(pid ${process.pid} on .*\\) is still running`),

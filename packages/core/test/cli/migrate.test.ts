@@ -1,7 +1,13 @@
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { withScratchDatabase } from '../helpers/pg.js'
+import { TEST_SERVER_URL, withScratchDatabase } from '../helpers/pg.js'
 import { fixture, runCli } from './run-cli.js'
+
+/** `user@host:port` of the test server, as the CLI names it. */
+const SERVER = (() => {
+  const url = new URL(TEST_SERVER_URL)
+  return `${url.username}@${url.hostname}:${url.port || 5432}`
+})()
 
 /** goose's own DDL for `goose_db_version` since v3.22.0, and the version-0 row it inserts. */
 const GOOSE_TABLE = `
@@ -253,9 +259,7 @@ describe('pgtestbed up, down, status and version', () => {
         cwd: fixture('goose-clean'),
       })
       expect(run.code).toBe(1)
-      expect(run.stderr).toContain(
-        `pgtestbed: waiting for another migration run on postgres@127.0.0.1:5432/`,
-      )
+      expect(run.stderr).toContain(`pgtestbed: waiting for another migration run on ${SERVER}/`)
       expect(run.stderr).toContain(
         `pgtestbed: VERSION_TABLE_CONFLICT another migration run still holds the goose migration lock (advisory lock 4097083626) on this database: server pid ${rows[0]!.pid}`,
       )

@@ -59,6 +59,8 @@ const EVERY_OPTION: Required<PgtestbedConfig> = {
   docker,
   envVar: 'TEST_DATABASE_URL',
   keepOnFailure: false,
+  drift: { command: 'npx drizzle-kit push --force', inputs: ['src/db/schema.ts'] },
+  diff: { ignore: ['table public.audit_*'] },
 }
 
 function problemsOf(value: unknown): string[] {
@@ -164,5 +166,56 @@ describe('embedded.storage and embedded.memoryDir in a config file', () => {
     expect(error?.message).toBe(
       `invalid pgtestbed config in ${file}:\n  - \`embedded.storage\` must be "auto" | "memory" | "disk", got "tmpfs"`,
     )
+  })
+})
+
+describe('drift and diff in a config file', () => {
+  const temps: string[] = []
+  afterEach(() => {
+    for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('should take one target, and name what is wrong otherwise', () => {
+    expect(problemsOf({ drift: { file: 'db/schema.sql' } })).toEqual([])
+    expect(
+      problemsOf({ drift: { command: 'npx drizzle-kit push --force', url: 'postgres://x' } }),
+    ).toEqual(['  - `drift` must have exactly one of command, url, file; it has command and url'])
+    expect(problemsOf({ drift: { inputs: ['src/schema.ts'] } })).toEqual([
+      '  - `drift` must have exactly one of command, url, file; it has none',
+    ])
+    expect(problemsOf({ drift: { url: 'mysql://x', timeoutMs: 5 } })).toEqual([
+      '  - `drift.url` must be a postgres:// URL, got something else',
+      '  - `drift.cwd` and `drift.timeoutMs` only go with `drift.command`',
+    ])
+    expect(problemsOf({ diff: { ignore: ['tabel public.audit_*'], ignored: true } })).toEqual([
+      expect.stringContaining(
+        '`diff.ignore`: "tabel public.audit_*" starts with "tabel", which is not a kind of object',
+      ),
+      '  - unknown key `diff.ignored`; accepted keys: ignore',
+    ])
+  })
+
+  it("should resolve drift's file and inputs against the file's folder, and run its command there", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgtestbed-config-validate-'))
+    temps.push(dir)
+    writeFileSync(path.join(dir, 'pnpm-workspace.yaml'), 'packages: []\n')
+    writeFileSync(
+      path.join(dir, 'pgtestbed.config.json'),
+      JSON.stringify({
+        drift: { command: 'npx drizzle-kit push --force', inputs: ['src/**/*.ts'] },
+      }),
+    )
+    expect((await loadConfig({ cwd: dir })).config.drift).toEqual({
+      command: 'npx drizzle-kit push --force',
+      cwd: dir,
+      inputs: [`${dir.split(path.sep).join('/')}/src/**/*.ts`],
+    })
+    writeFileSync(
+      path.join(dir, 'pgtestbed.config.json'),
+      JSON.stringify({ drift: { file: 'db/schema.sql' } }),
+    )
+    expect((await loadConfig({ cwd: dir })).config.drift).toEqual({
+      file: path.join(dir, 'db/schema.sql'),
+    })
   })
 })

@@ -34,6 +34,7 @@ import { createDocsProgram, optionsOf, type DocsProgram } from '../docs/typescri
 // - `jest-config`: a Jest config that gets pgtestbed's entries and whose pgtestbed options are valid;
 // - `ci-service`: a CI service container whose PGTESTBED_URL matches the container;
 // - `cli-readme-test`: run by test/cli/readme.test.ts;
+// - `drift-readme-test`: the root README's schema-drift hook and CI step, run by test/cli/diff.test.ts;
 // - `sh` and output blocks: each `pgtestbed` command and flag exists; `pnpm add` names real packages.
 
 const blocks = READMES.flatMap((readme) => codeBlocks(readme, readRepoFile(readme)))
@@ -53,6 +54,7 @@ describe('README code blocks', () => {
       'jest-config',
       'ci-service',
       'cli-readme-test',
+      'drift-readme-test',
     ])
     const unmarked = blocks.filter((b) => CODE.has(b.lang) && b.marker === undefined).map(where)
     expect(unmarked, 'code blocks without a <!-- snippet: … --> marker').toEqual([])
@@ -307,7 +309,12 @@ describe('shell commands in the READMEs', () => {
     for (const { block, line } of commands) {
       const match = /^(?:[A-Z_]+=\S+ )*(?:npx |pnpm )?pgtestbed((?: \S+)*)$/.exec(line)
       if (!match) continue
-      const words = match[1]!.trim().split(/\s+/).filter(Boolean)
+      // A quoted argument (`--command "npx drizzle-kit push --force"`) is one word.
+      const words = match[1]!
+        .replace(/"[^"]*"|'[^']*'/g, 'ARG')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
       const { command, rest } = findCommand(words)
       if (command === program) wrong.push(`${where(block)} unknown command: ${line}`)
       const flags = command.options.flatMap((o) => [o.long, o.short]).concat('--help', '-h')

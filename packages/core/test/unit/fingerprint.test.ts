@@ -97,6 +97,12 @@ describe('computeFingerprint', () => {
     )
   })
 
+  test('should change when verifyDown is on, and stay as it was when it is off', async () => {
+    const plain = (await fingerprint()).hash
+    expect((await fingerprint({ verifyDown: false })).hash).toBe(plain)
+    expect((await fingerprint({ verifyDown: true })).hash).not.toBe(plain)
+  })
+
   test('should change with the version table, format and layout settings', async () => {
     const set = await discover()
     const base = (await computeFingerprint({ set, serverMajor: 17 })).hash

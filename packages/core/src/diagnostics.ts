@@ -37,6 +37,8 @@ export type DiagnosticCode =
   | 'ENVSUB_FAILED'
   | 'LINE_TOO_LONG'
   | 'MULTIPLE_SECTIONS'
+  // Prisma: migration_lock.toml names another database
+  | 'PROVIDER_MISMATCH'
   // golang-migrate
   | 'UP_FILE_MISSING'
   | 'EMPTY_MIGRATION'

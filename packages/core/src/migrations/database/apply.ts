@@ -94,7 +94,7 @@ export async function applyMigrations(
   const driver = versionTableDriver(set.format)
   const state = await loadVersionState(client, set, { create: true })
   const classification = driver.classify(set, state)
-  driver.checkUp?.(set, state, classification)
+  driver.checkUp?.(set, state, classification, { allowMissing: options.allowMissing ?? false })
 
   const included = versionFilter(set, options.to, 'to')
   const missing = classification.entries

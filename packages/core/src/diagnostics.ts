@@ -20,6 +20,8 @@ export type DiagnosticCode =
   | 'VERSION_OUT_OF_RANGE'
   | 'UNREADABLE_FILE'
   | 'UNSUPPORTED_MIGRATION'
+  // a migrate command's or function's inputs
+  | 'MIGRATE_INPUT_NOT_FOUND'
   // parsing (goose, dbmate)
   | 'MISSING_UP'
   | 'SQL_BEFORE_UP'

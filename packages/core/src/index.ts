@@ -156,3 +156,13 @@ export { MEMORY_STORAGE_SETTINGS } from './servers/settings.js'
 export { serverStopCommand } from './servers/embedded/stop-command.js'
 // finishing gaps (lint/hook, lint/cache): the lint hook's cache in <cacheDir>/lint, shared by the CLI and the plugins
 export type { LintHookOptions, LintHookResult } from './lint/hook.js'
+// any other migration tool (migrations/migrator): `migrate: { command | run, inputs }` builds the template
+export { DEFAULT_MIGRATE_TIMEOUT_MS, isMigratorSet } from './migrations/migrator/types.js'
+export type {
+  MigrateContext,
+  MigrateOptions,
+  MigratorSet,
+  ResolvedMigrator,
+  SchemaSet,
+} from './migrations/migrator/types.js'
+export { resolveMigrator } from './migrations/migrator/resolve.js'

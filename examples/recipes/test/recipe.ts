@@ -18,12 +18,12 @@ export const SERVER_URL =
   process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** The folder of a recipe (`knex`, `kysely`…), where its pgtestbed.config.* lives. */
-export function recipeDir(name: string): string {
+function recipeDir(name: string): string {
   return fileURLToPath(new URL(`../${name}`, import.meta.url))
 }
 
 /** Starts a testbed with the `migrate` option of the recipe's own pgtestbed.config.*. */
-export async function startRecipe(name: string): Promise<Testbed> {
+async function startRecipe(name: string): Promise<Testbed> {
   const dir = recipeDir(name)
   const { config } = await loadConfig({ cwd: dir })
   const options = { cwd: dir, server: 'url', url: SERVER_URL, sweep: false } as const

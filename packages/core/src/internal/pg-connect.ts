@@ -50,7 +50,7 @@ export function describeAddress(address: ServerAddress): string {
 }
 
 /** What stands in for a password in a printed URL. */
-export const REDACTED_PASSWORD = '****'
+const REDACTED_PASSWORD = '****'
 
 /**
  * `url` safe to print: the password (in the user-info part or a `password=` query parameter) is

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 
 /** How many lines of a command's output a failure shows. */
-export const DEFAULT_TAIL_LINES = 30
+const DEFAULT_TAIL_LINES = 30
 
 /** Longest line kept for a failure message; longer ones are cut. */
 const MAX_LINE = 400

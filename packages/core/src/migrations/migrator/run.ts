@@ -22,7 +22,7 @@ const REDIRECTING = ['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE', 'PGREQUIRESSL']
  * @example
  * migrateEnvironment('postgres://app:pw@db:5433/pgtestbed_bld_1', {}).PGPORT // '5433'
  */
-export function migrateEnvironment(url: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function migrateEnvironment(url: string, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const address = serverAddress(url)
   const parsed = new URL(url)
   const env: NodeJS.ProcessEnv = { ...base }

@@ -37,7 +37,7 @@ const MAX_NAME_LENGTH = 255
  * The value node-pg-migrate orders a file by (`getNumericPrefix`): the leading digits as a JS
  * number, except that exactly 17 digits are read as a UTC `YYYYMMDDhhmmssSSS` time in ms.
  */
-export function numericPrefixValue(fileName: string): number | undefined {
+function numericPrefixValue(fileName: string): number | undefined {
   const digits = PREFIX.exec(fileName)?.[1]
   if (digits === undefined) return undefined
   if (digits.length !== 17) return Number(digits)

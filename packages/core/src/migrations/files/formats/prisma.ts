@@ -6,10 +6,10 @@ import { prismaChecksum } from './prisma-checksum.js'
 import type { FormatContext, FormatLoadResult, FormatModule } from './types.js'
 
 /** The file Prisma Migrate runs in each migration folder. */
-export const PRISMA_MIGRATION_FILE = 'migration.sql'
+const PRISMA_MIGRATION_FILE = 'migration.sql'
 
 /** Prisma's lock file: which database provider the migrations were written for. */
-export const PRISMA_LOCK_FILE = 'migration_lock.toml'
+const PRISMA_LOCK_FILE = 'migration_lock.toml'
 
 /** The provider pgtestbed's migrations must be written for. */
 const POSTGRESQL = 'postgresql'

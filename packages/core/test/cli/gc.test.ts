@@ -4,6 +4,9 @@ import { encodeRecord, newRecord } from '../../src/templates/ownership.js'
 import { TEST_SERVER_URL, withAdmin } from '../helpers/pg.js'
 import { runCli } from './run-cli.js'
 
+/** The test server as the CLI names it: `127.0.0.1:5432`, escaped for a RegExp. */
+const HOST_PORT = new URL(TEST_SERVER_URL).host.replace(/\./g, '\\.')
+
 describe('pgtestbed gc', () => {
   it('should list what it would drop and what it leaves alone with --dry-run, and drop nothing', async () => {
     const id = randomBytes(6).toString('hex')
@@ -29,7 +32,10 @@ describe('pgtestbed gc', () => {
       const kept = await runCli(['gc', '--dry-run', '--url', TEST_SERVER_URL])
       expect(kept.code).toBe(0)
       expect(kept.stdout).toMatch(
-        /^pgtestbed: gc on postgres@127\.0\.0\.1:5432 \(dry run: nothing is dropped\)\n/m,
+        new RegExp(
+          String.raw`^pgtestbed: gc on postgres@${HOST_PORT} \(dry run: nothing is dropped\)\n`,
+          'm',
+        ),
       )
       expect(kept.stdout).toMatch(
         new RegExp(`  ${clone} +clone +its owner \\(pid ${process.pid} on .*\\) is still running`),

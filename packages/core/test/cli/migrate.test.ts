@@ -254,7 +254,7 @@ describe('pgtestbed up, down, status and version', () => {
       })
       expect(run.code).toBe(1)
       expect(run.stderr).toContain(
-        `pgtestbed: waiting for another migration run on postgres@127.0.0.1:5432/`,
+        `pgtestbed: waiting for another migration run on postgres@${new URL(url).host}/`,
       )
       expect(run.stderr).toContain(
         `pgtestbed: VERSION_TABLE_CONFLICT another migration run still holds the goose migration lock (advisory lock 4097083626) on this database: server pid ${rows[0]!.pid}`,

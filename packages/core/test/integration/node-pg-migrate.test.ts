@@ -5,24 +5,15 @@ import { cp, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { isPgtestbedError } from '../../src/errors.js'
 import { applyMigrations } from '../../src/migrations/database/apply.js'
 import { rollbackMigrations } from '../../src/migrations/database/rollback.js'
 import { getMigrationStatus } from '../../src/migrations/database/status.js'
 import { discoverMigrations } from '../../src/migrations/files/discover.js'
+import { col, describeTable, rejection } from '../helpers/catalog.js'
 import { withTempDir } from '../helpers/migration-set.js'
 import { publicTables, withScratchDatabase } from '../helpers/pg.js'
 
 const BASIC = fileURLToPath(new URL('../fixtures/node-pg-migrate/basic', import.meta.url))
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isPgtestbedError(error)) throw new Error(`expected a pgtestbed error, got ${String(error)}`)
-  return error
-}
 
 describe('node-pg-migrate', () => {
   it('should create pgmigrations as node-pg-migrate does and record each name in order', async () => {
@@ -30,22 +21,14 @@ describe('node-pg-migrate', () => {
     await withScratchDatabase(async (client, url) => {
       const result = await applyMigrations(client, set)
       expect(result.versionTable).toBe('public.pgmigrations')
-      const columns = await client.query(
-        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-                pg_get_expr(d.adbin, d.adrelid) AS default
-           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-          WHERE a.attrelid = 'public.pgmigrations'::regclass AND a.attnum > 0 ORDER BY a.attnum`,
-      )
-      expect(columns.rows).toEqual([
-        {
-          name: 'id',
-          type: 'integer',
-          not_null: true,
-          default: "nextval('pgmigrations_id_seq'::regclass)",
-        },
-        { name: 'name', type: 'character varying(255)', not_null: true, default: null },
-        { name: 'run_on', type: 'timestamp without time zone', not_null: true, default: null },
-      ])
+      expect(await describeTable(client, 'public.pgmigrations')).toEqual({
+        columns: [
+          col('id', 'integer', true, "nextval('pgmigrations_id_seq'::regclass)"),
+          col('name', 'character varying(255)', true),
+          col('run_on', 'timestamp without time zone', true),
+        ],
+        constraints: ['pgmigrations_pkey PRIMARY KEY (id)'],
+      })
       const rows = await client.query<{ id: number; name: string }>(
         'SELECT id, name FROM pgmigrations ORDER BY run_on, id',
       )

@@ -8,11 +8,11 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { isPgtestbedError } from '../../src/errors.js'
 import { applyMigrations } from '../../src/migrations/database/apply.js'
 import { rollbackMigrations } from '../../src/migrations/database/rollback.js'
 import { formatMigrationStatus, getMigrationStatus } from '../../src/migrations/database/status.js'
 import { discoverMigrations } from '../../src/migrations/files/discover.js'
+import { col, describeTable, rejection } from '../helpers/catalog.js'
 import { withTempDir } from '../helpers/migration-set.js'
 import { publicTables, withScratchDatabase } from '../helpers/pg.js'
 
@@ -34,15 +34,6 @@ const rowsOf = async (client: pg.Client) =>
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isPgtestbedError(error)) throw new Error(`expected a pgtestbed error, got ${String(error)}`)
-  return error
-}
-
 /** A copy of the basic Prisma folder in `dir`, to change. */
 async function copyBasic(dir: string): Promise<string> {
   const migrations = path.join(dir, 'migrations')
@@ -60,37 +51,19 @@ describe('Prisma Migrate', () => {
     const set = await discoverMigrations({ migrations: BASIC })
     await withScratchDatabase(async (client) => {
       await applyMigrations(client, set)
-      const columns = await client.query<{
-        name: string
-        type: string
-        not_null: boolean
-        default: string | null
-      }>(
-        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-                pg_get_expr(d.adbin, d.adrelid) AS default
-           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-          WHERE a.attrelid = 'public._prisma_migrations'::regclass AND a.attnum > 0 ORDER BY a.attnum`,
-      )
-      expect(columns.rows).toEqual([
-        { name: 'id', type: 'character varying(36)', not_null: true, default: null },
-        { name: 'checksum', type: 'character varying(64)', not_null: true, default: null },
-        { name: 'finished_at', type: 'timestamp with time zone', not_null: false, default: null },
-        { name: 'migration_name', type: 'character varying(255)', not_null: true, default: null },
-        { name: 'logs', type: 'text', not_null: false, default: null },
-        {
-          name: 'rolled_back_at',
-          type: 'timestamp with time zone',
-          not_null: false,
-          default: null,
-        },
-        { name: 'started_at', type: 'timestamp with time zone', not_null: true, default: 'now()' },
-        { name: 'applied_steps_count', type: 'integer', not_null: true, default: '0' },
-      ])
-      const constraints = await client.query<{ c: string }>(
-        `SELECT conname || ' ' || pg_get_constraintdef(oid) AS c FROM pg_constraint
-          WHERE conrelid = 'public._prisma_migrations'::regclass`,
-      )
-      expect(constraints.rows.map((r) => r.c)).toEqual(['_prisma_migrations_pkey PRIMARY KEY (id)'])
+      expect(await describeTable(client, 'public._prisma_migrations')).toEqual({
+        columns: [
+          col('id', 'character varying(36)', true),
+          col('checksum', 'character varying(64)', true),
+          col('finished_at', 'timestamp with time zone', false),
+          col('migration_name', 'character varying(255)', true),
+          col('logs', 'text', false),
+          col('rolled_back_at', 'timestamp with time zone', false),
+          col('started_at', 'timestamp with time zone', true, 'now()'),
+          col('applied_steps_count', 'integer', true, '0'),
+        ],
+        constraints: ['_prisma_migrations_pkey PRIMARY KEY (id)'],
+      })
     })
   })
 

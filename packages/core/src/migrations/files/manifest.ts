@@ -40,9 +40,8 @@ import { isMigratorSet, type SchemaSet } from '../migrator/types.js'
 import { compareManifest } from './manifest-check.js'
 import {
   SUM_PREFIX,
-  chainLink,
+  chainRecords,
   decodeSum,
-  encodeSum,
   formatEntryLine,
   headerSum,
   readRecord,
@@ -89,14 +88,7 @@ const CONFLICT = /^(<{7}|={7}|>{7})( |$)/
  */
 export async function computeManifest(set: SchemaSet): Promise<Manifest> {
   if (isMigratorSet(set)) return computeInputsManifest(set)
-  const records = await Promise.all(set.migrations.map((m) => readRecord(set, m)))
-  const entries: ManifestEntry[] = []
-  let previous: Buffer | undefined
-  for (const record of records) {
-    previous = chainLink(previous, record)
-    entries.push({ path: record.path, sum: encodeSum(previous) })
-  }
-  return { sum: headerSum(entries.map(formatEntryLine)), entries }
+  return chainRecords(await Promise.all(set.migrations.map((m) => readRecord(set, m))))
 }
 
 /**

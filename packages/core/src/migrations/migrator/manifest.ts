@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Diagnostic } from '../../diagnostics.js'
-import type { Manifest, ManifestEntry, ParsedManifest } from '../files/manifest.js'
+import type { Manifest, ParsedManifest } from '../files/manifest.js'
 import {
   chainLink,
+  chainRecords,
   decodeSum,
-  encodeSum,
-  formatEntryLine,
-  headerSum,
   relativeTo,
   type MigrationRecord,
 } from '../files/manifest-hash.js'
@@ -35,14 +33,7 @@ async function inputRecord(set: MigratorSet, file: string): Promise<MigrationRec
  * manifest.entries[0] // { path: 'knexfile.js', sum: 'h1:…' }
  */
 export async function computeInputsManifest(set: MigratorSet): Promise<Manifest> {
-  const records = await Promise.all(set.files.map((file) => inputRecord(set, file)))
-  const entries: ManifestEntry[] = []
-  let previous: Buffer | undefined
-  for (const record of records) {
-    previous = chainLink(previous, record)
-    entries.push({ path: record.path, sum: encodeSum(previous) })
-  }
-  return { sum: headerSum(entries.map(formatEntryLine)), entries }
+  return chainRecords(await Promise.all(set.files.map((file) => inputRecord(set, file))))
 }
 
 /**

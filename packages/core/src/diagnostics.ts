@@ -20,6 +20,8 @@ export type DiagnosticCode =
   | 'VERSION_OUT_OF_RANGE'
   | 'UNREADABLE_FILE'
   | 'UNSUPPORTED_MIGRATION'
+  // a migrate command's or function's inputs
+  | 'MIGRATE_INPUT_NOT_FOUND'
   // parsing (goose, dbmate)
   | 'MISSING_UP'
   | 'SQL_BEFORE_UP'
@@ -37,6 +39,8 @@ export type DiagnosticCode =
   | 'ENVSUB_FAILED'
   | 'LINE_TOO_LONG'
   | 'MULTIPLE_SECTIONS'
+  // Prisma: migration_lock.toml names another database
+  | 'PROVIDER_MISMATCH'
   // golang-migrate
   | 'UP_FILE_MISSING'
   | 'EMPTY_MIGRATION'

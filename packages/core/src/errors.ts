@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'VERIFY_DOWN_FAILED'
   /** The database's version table says something the migration files cannot explain. */
   | 'VERSION_TABLE_CONFLICT'
-  /** A migration to roll back has no Down section and its tool cannot roll back without one (drizzle, dbmate). */
+  /**
+   * A migration to roll back has no Down section and its tool cannot roll back without one
+   * (drizzle, dbmate, node-pg-migrate); Prisma Migrate has no down migrations at all.
+   */
   | 'ROLLBACK_UNSUPPORTED'
   /** No PostgreSQL server could be reached at the URL. */
   | 'SERVER_UNREACHABLE'

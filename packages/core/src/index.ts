@@ -180,3 +180,13 @@ export type {
   SideLabels,
 } from './diff/types.js'
 export { DriftError } from './testbed/drift.js'
+// any other migration tool (migrations/migrator): `migrate: { command | run, inputs }` builds the template
+export { DEFAULT_MIGRATE_TIMEOUT_MS, isMigratorSet } from './migrations/migrator/types.js'
+export type {
+  MigrateContext,
+  MigrateOptions,
+  MigratorSet,
+  ResolvedMigrator,
+  SchemaSet,
+} from './migrations/migrator/types.js'
+export { resolveMigrator } from './migrations/migrator/resolve.js'

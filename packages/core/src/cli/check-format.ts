@@ -1,4 +1,6 @@
 import { displayPath, type Diagnostic } from '../diagnostics.js'
+import { describeMigrator } from '../migrations/migrator/run.js'
+import { isMigratorSet } from '../migrations/migrator/types.js'
 import type { CheckReport, StepOutcome } from './check.js'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit.js'
 import { plural, type Colors } from './output.js'
@@ -107,8 +109,9 @@ export function formatCheckText(
   }
   const count = report.set.migrations.length
   const folder = `${displayPath(report.set.dir, cwd)}/`
-  const where =
-    count === 0
+  const where = isMigratorSet(report.set)
+    ? `${plural(report.set.files.length, 'input file')} of ${describeMigrator(report.set)} in ${folder}`
+    : count === 0
       ? `no migrations read from ${folder}`
       : `${plural(count, `${report.set.format} migration`)} in ${folder}`
   const config = options.configFile ? ` · config ${displayPath(options.configFile, cwd)}` : ''
@@ -155,8 +158,9 @@ export function checkJson(
       dir: report.set.dir,
       relativeDir: displayPath(report.set.dir, cwd),
       format: report.set.format,
-      ...(report.set.layout ? { layout: report.set.layout } : {}),
+      ...('layout' in report.set && report.set.layout ? { layout: report.set.layout } : {}),
       count: report.set.migrations.length,
+      ...(isMigratorSet(report.set) ? { inputs: report.set.files.length } : {}),
     },
     manifest:
       report.manifest === undefined

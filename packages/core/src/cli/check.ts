@@ -3,7 +3,8 @@ import { lintWithCache } from '../lint/cache.js'
 import { loadParser } from '../lint/parser.js'
 import { discoverMigrations } from '../migrations/files/discover.js'
 import { checkManifest, declaredManifest, manifestPath } from '../migrations/files/manifest.js'
-import type { MigrationSet } from '../migrations/types.js'
+import { resolveMigrator } from '../migrations/migrator/resolve.js'
+import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import type { CliSettings } from './settings.js'
 
 /**
@@ -20,7 +21,8 @@ export interface RunCheckOptions {
 
 /** Everything `pgtestbed check` found. */
 export interface CheckReport {
-  set: MigrationSet
+  /** The migrations read, or the migrate command or function and its inputs. */
+  set: SchemaSet
   /** Every diagnostic, in step order (discovery and validation, manifest, lint). */
   diagnostics: Diagnostic[]
   /** The manifest compared with, when one was: an absolute path, or `'config list'`. */
@@ -28,6 +30,16 @@ export interface CheckReport {
   /** `lint` is absent for commands that do not lint (`manifest`, `up`, `down`). */
   steps: { validation: StepOutcome; manifest: StepOutcome; lint?: StepOutcome }
   ms: number
+}
+
+/**
+ * What the settings point at: the migrate command or function of the config (its inputs
+ * resolved), or else the migrations folder, discovered and validated.
+ */
+export function discoverSettings(settings: CliSettings): Promise<SchemaSet> {
+  return settings.migrate === undefined
+    ? discoverMigrations(settings.migrations)
+    : resolveMigrator(settings.migrate, settings.cwd)
 }
 
 /**
@@ -49,7 +61,7 @@ export async function runCheck(
   // Without a cache the parser is needed for sure: its WASM compiles on V8's background threads
   // while discovery reads the files. A failure is left for lintMigrations, which reports it.
   if (settings.lint !== false && !useCache) loadParser().catch(() => {})
-  const set = await discoverMigrations(settings.migrations)
+  const set = await discoverSettings(settings)
   const diagnostics = [...set.diagnostics]
   const validationFailed = hasErrors(set.diagnostics)
   const steps: CheckReport['steps'] = {
@@ -78,7 +90,12 @@ export async function runCheck(
   }
 
   if (settings.lint !== false) {
-    if (set.migrations.length === 0) {
+    if (isMigratorSet(set)) {
+      steps.lint = {
+        ran: false,
+        skipped: `the migrate ${set.format}'s tool reads its own migrations`,
+      }
+    } else if (set.migrations.length === 0) {
       steps.lint = { ran: false, skipped: 'no migrations could be read' }
     } else {
       const cacheDir = useCache ? settings.lintCacheDir : undefined

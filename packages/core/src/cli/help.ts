@@ -37,8 +37,9 @@ Examples:
 Exit codes: 0 written or matching, 1 differences or broken migrations, 2 wrong usage.`,
   up: `
 Runs each pending migration's Up section (never its Down section) and records it in the tool's
-own version table (goose_db_version, schema_migrations, drizzle.__drizzle_migrations), so goose,
-migrate, dbmate or drizzle can take over the database and the other way round. The migrations
+own version table (goose_db_version, schema_migrations, drizzle.__drizzle_migrations,
+_prisma_migrations, pgmigrations), so goose, migrate, dbmate, drizzle, Prisma or node-pg-migrate
+can take over the database and the other way round. The migrations
 are validated (and compared with the manifest) first: any error stops before the database is
 touched.
 

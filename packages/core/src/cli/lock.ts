@@ -7,6 +7,10 @@ import type { MigrationSet } from '../migrations/types.js'
 
 /** goose's session locker id (`lock.NewPostgresSessionLocker`: crc64 of "goose"). */
 const GOOSE_LOCK_ID = 4097083626n
+/** Prisma Migrate's advisory lock (`SELECT pg_advisory_lock(72707369)` in the schema engine). */
+const PRISMA_LOCK_ID = 72707369n
+/** node-pg-migrate's advisory lock (`PG_MIGRATE_LOCK_ID` in its runner). */
+const NODE_PG_MIGRATE_LOCK_ID = 7241865325823964n
 
 /** How long `up` and `down` wait for another run before giving up. Default: 5 minutes. */
 const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 5 * 60_000
@@ -15,8 +19,8 @@ const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 5 * 60_000
  * The session advisory-lock id a run takes on the database, chosen so that pgtestbed excludes
  * other pgtestbed runs AND the tool itself where the tool locks: goose's Provider locker id, and
  * golang-migrate's `uint32(crc32(schema \0 table \0 database)) * 1486364155` (the database as the
- * migrate CLI sees it in a URL: the path, with its leading `/`). dbmate and drizzle do not lock,
- * so their id is pgtestbed's own, from the table name.
+ * migrate CLI sees it in a URL: the path, with its leading `/`), Prisma's and node-pg-migrate's
+ * fixed ids. dbmate and drizzle do not lock, so their id is pgtestbed's own, from the table name.
  *
  * @example
  * migrationLockId(gooseSet, 'public', url) // 4097083626n
@@ -24,6 +28,8 @@ const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 5 * 60_000
 export function migrationLockId(set: MigrationSet, schema: string, url: string): bigint {
   const table = set.versionTable.table
   if (set.format === 'goose') return GOOSE_LOCK_ID
+  if (set.format === 'prisma') return PRISMA_LOCK_ID
+  if (set.format === 'node-pg-migrate') return NODE_PG_MIGRATE_LOCK_ID
   if (set.format === 'golang-migrate') {
     const database = `/${serverAddress(url).database ?? ''}`
     return BigInt(Math.imul(crc32(`${schema}\0${table}\0${database}`), 1486364155) >>> 0)

@@ -1,8 +1,8 @@
 import { displayPath, hasErrors } from '../diagnostics.js'
 import { PgtestbedError } from '../errors.js'
-import { discoverMigrations } from '../migrations/files/discover.js'
 import { checkManifest, manifestPath, writeManifest } from '../migrations/files/manifest.js'
-import type { CheckReport } from './check.js'
+import { isMigratorSet } from '../migrations/migrator/types.js'
+import { discoverSettings, type CheckReport } from './check.js'
 import { formatCheckText, judge } from './check-format.js'
 import { EXIT_OK } from './exit.js'
 import { plural, type Output } from './output.js'
@@ -46,7 +46,10 @@ export async function runManifest(
   }
   const started = performance.now()
   const file = manifestFile(settings)
-  const set = await discoverMigrations(settings.migrations)
+  const set = await discoverSettings(settings)
+  const what = isMigratorSet(set)
+    ? plural(set.files.length, `migrate ${set.format} input`)
+    : plural(set.migrations.length, `${set.format} migration`)
   const target = manifestPath(set, file)
   const shown = displayPath(target, settings.cwd)
   const report: CheckReport = {
@@ -62,9 +65,7 @@ export async function runManifest(
   if (!hasErrors(set.diagnostics)) {
     if (flags.write) {
       const { changed } = await writeManifest(set, target)
-      output.print(
-        `pgtestbed: ${changed ? 'wrote' : 'unchanged:'} ${shown} (${plural(set.migrations.length, `${set.format} migration`)})`,
-      )
+      output.print(`pgtestbed: ${changed ? 'wrote' : 'unchanged:'} ${shown} (${what})`)
       return EXIT_OK
     }
     report.diagnostics.push(...(await checkManifest(set, target)))
@@ -74,7 +75,7 @@ export async function runManifest(
   const verdict = judge(report, false)
   if (verdict.exitCode === EXIT_OK && report.steps.manifest.ran) {
     output.print(
-      `pgtestbed: ${shown} matches the ${plural(set.migrations.length, `${set.format} migration`)} in ${displayPath(set.dir, settings.cwd)}/`,
+      `pgtestbed: ${shown} matches the ${what} in ${displayPath(set.dir, settings.cwd)}/`,
     )
     return EXIT_OK
   }

@@ -90,7 +90,7 @@ export function buildProgram(context: CliContext): Command {
   }
   const program = new Command('pgtestbed')
     .description(
-      'Check, manifest and apply goose, golang-migrate, drizzle-kit and dbmate migrations; clean up test databases.',
+      'Check, manifest and apply goose, golang-migrate, Prisma Migrate, drizzle-kit, dbmate and node-pg-migrate migrations; clean up test databases.',
     )
     .version(version(), '-V, --version', 'print the pgtestbed version')
     .configureOutput({

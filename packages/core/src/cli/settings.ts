@@ -7,6 +7,7 @@ import type { MigrationsOptions, PgtestbedConfig, SweepConfig } from '../config/
 import type { LintOptions } from '../lint/types.js'
 import { resolveCacheDir } from '../servers/embedded/paths.js'
 import type { ResolveServerOptions } from '../servers/resolve.js'
+import type { MigrateOptions } from '../migrations/migrator/types.js'
 import type { MigrationFormat } from '../migrations/types.js'
 
 /** Flags every command accepts. */
@@ -15,7 +16,7 @@ export interface CommonFlags {
   config?: string
   /** `--dir <migrations>`: the migrations folder, relative to the working folder. */
   dir?: string
-  /** `--migration-format <tool>`: goose, golang-migrate, drizzle, dbmate or auto. */
+  /** `--migration-format <tool>`: goose, golang-migrate, prisma, drizzle, dbmate, node-pg-migrate or auto. */
   migrationFormat?: string
   /** `--table <name>`: the version table. */
   table?: string
@@ -41,6 +42,11 @@ export interface CliSettings {
   sweep: SweepConfig
   /** The config's `url`, if any. */
   configUrl: string | undefined
+  /**
+   * The config's `migrate` command or function (its `cwd` absolute), unless `--dir` or
+   * `--migration-format` asks for a migrations folder.
+   */
+  migrate?: MigrateOptions
   /**
    * The cache folder `check` keeps its lint cache in (under `lint/`, the folder the test plugins
    * use too): the config's `cacheDir` or `PGTESTBED_CACHE_DIR` when set, else
@@ -109,5 +115,10 @@ export async function resolveSettings(flags: CommonFlags, cwd: string): Promise<
     configUrl: config.url,
     lintCacheDir: lintCacheDir(cwd, config.cacheDir),
     config,
+    ...(config.migrate !== undefined &&
+    flags.dir === undefined &&
+    flags.migrationFormat === undefined
+      ? { migrate: config.migrate }
+      : {}),
   }
 }

@@ -70,6 +70,16 @@ export async function loadValidatedSet(
   output: Output,
 ): Promise<MigrationSet | number> {
   const started = performance.now()
+  if (settings.migrate !== undefined) {
+    const kind = settings.migrate.command === undefined ? 'function' : 'command'
+    throw new PgtestbedError(
+      'INVALID_OPTIONS',
+      `the config builds the schema with a migrate ${kind}${settings.migrate.command === undefined ? '' : ` (\`${settings.migrate.command}\`)`}, whose tool keeps its own migrations and history: pgtestbed up, down, status and version work on migrations pgtestbed reads itself`,
+      {
+        fix: `run your migration tool against the database directly${settings.migrate.command === undefined ? '' : ` (DATABASE_URL=<url> ${settings.migrate.command})`}, or pass --dir <migrations folder> for a format pgtestbed reads`,
+      },
+    )
+  }
   const set = await discoverMigrations(settings.migrations)
   const diagnostics: Diagnostic[] = [...set.diagnostics]
   const declared = await declaredManifest(set, settings.manifest)

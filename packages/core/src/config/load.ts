@@ -48,9 +48,10 @@ export interface LoadedConfig {
  * wins, so a package of a monorepo may have its own file or share the root's, and a file outside
  * the project (in the home folder) is never picked up. TypeScript and ESM files are loaded with
  * jiti, so no build step is needed. Relative paths in the file (`migrations`, `manifest`, `seeds`,
- * `cacheDir`, `embedded.memoryDir`, `drift.file`, `drift.inputs`) are relative to the file's
- * folder and come back absolute; a `drift.command` gets the file's folder as its `cwd`. No file
- * is fine: the result is `{ config: {} }`.
+ * `cacheDir`, `embedded.memoryDir`, `drift.file`, `drift.inputs`, `migrate.cwd`) are relative to
+ * the file's folder and come back absolute; a `drift.command` gets the file's folder as its `cwd`,
+ * and a `migrate` without `cwd` gets the file's folder, which its `inputs` are relative to. No
+ * file is fine: the result is `{ config: {} }`.
  *
  * @throws PgtestbedError CONFIG_LOAD_FAILED when a file exists but cannot be loaded (a syntax
  *   error, a throwing import, an explicit `file` that does not exist), with the file and the
@@ -157,6 +158,10 @@ const loadJson: Loader = (filepath, content) => {
 function resolvePaths(config: PgtestbedConfig, dir: string): PgtestbedConfig {
   const out: PgtestbedConfig = { ...config }
   if (out.migrations !== undefined) out.migrations = path.resolve(dir, out.migrations)
+  // A migrate command runs in, and its inputs are relative to, the config file's folder.
+  if (out.migrate !== undefined) {
+    out.migrate = { ...out.migrate, cwd: path.resolve(dir, out.migrate.cwd ?? '.') }
+  }
   if (out.cacheDir !== undefined) out.cacheDir = path.resolve(dir, out.cacheDir)
   if (out.embedded?.memoryDir !== undefined) {
     out.embedded = { ...out.embedded, memoryDir: path.resolve(dir, out.embedded.memoryDir) }

@@ -3,6 +3,7 @@ import { PgtestbedError } from '../errors.js'
 import { resolveLintRules } from '../lint/settings.js'
 import type { LintOptions } from '../lint/types.js'
 import { MIGRATION_FORMATS } from '../migrations/types.js'
+import type { MigrateOptions } from '../migrations/migrator/types.js'
 import type { DockerOptions } from '../servers/docker.js'
 import type { EmbeddedOptions } from '../servers/embedded/server.js'
 import { EMBEDDED_STORAGES } from '../servers/embedded/storage.js'
@@ -98,6 +99,31 @@ const sweepShape: Shape<SweepConfig> = {
   limit: count,
 }
 
+const migrateShape: Shape<MigrateOptions> = {
+  command: text,
+  run: expect((v) => typeof v === 'function', 'a function ({ url, signal }) => Promise<void>'),
+  inputs: textOrList,
+  timeoutMs: positive,
+  cwd: text,
+}
+
+/** `migrate`: its keys, then the rules between them (a tool to run, and its inputs). */
+const migrate: Check = (value, key, problems) => {
+  object(migrateShape)(value, key, problems)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return
+  const m = value as Record<string, unknown>
+  if (m.command === undefined && m.run === undefined) {
+    problems.push(`\`${key}\` needs a \`command\` (a shell command) or a \`run\` function`)
+  } else if (m.command !== undefined && m.run !== undefined) {
+    problems.push(`\`${key}\` takes a \`command\` or a \`run\` function, not both`)
+  }
+  if (m.inputs === undefined) {
+    problems.push(
+      `\`${key}.inputs\` is required: the files that shape the schema (globs), which decide when the template is rebuilt`,
+    )
+  }
+}
+
 /** `lint.rules` is checked by the lint engine's own rule resolver (below). */
 const lintShape: Shape<LintOptions> = { rules: () => {} }
 
@@ -139,6 +165,7 @@ const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
   cacheDir: text,
   embedded: object(embeddedShape),
   docker: object(dockerShape),
+  migrate,
   envVar: expect(
     (v) => typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v),
     'an environment variable name',

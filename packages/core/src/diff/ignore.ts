@@ -1,6 +1,6 @@
 import picomatch from 'picomatch'
 import { KIND_ORDER } from './compare.js'
-import type { MigrationSet } from '../migrations/types.js'
+import type { SchemaSet } from '../migrations/migrator/types.js'
 import type { InspectOptions } from './inspect.js'
 import type { ObjectKind, SchemaObject } from './types.js'
 
@@ -81,7 +81,9 @@ export interface DiffConfig {
 }
 
 /** The inspection options every comparison of a migration set uses. */
-export function inspectOptionsFor(set: MigrationSet, diff: DiffConfig | undefined): InspectOptions {
+export function inspectOptionsFor(set: SchemaSet, diff: DiffConfig | undefined): InspectOptions {
   const ignore = compileIgnore(diff?.ignore)
-  return { versionTables: [set.versionTable], ...(ignore ? { ignore } : {}) }
+  // A migrate tool's own version table is one of the well-known ones (TOOL_VERSION_TABLES).
+  const versionTables = 'versionTable' in set ? [set.versionTable] : []
+  return { versionTables, ...(ignore ? { ignore } : {}) }
 }

@@ -2,7 +2,7 @@ import type { Node } from 'libpg-query'
 import { displayPath } from '../diagnostics.js'
 import { loadParser, parseStatements } from '../lint/parser.js'
 import { stringList, tagOf } from '../lint/ast.js'
-import type { MigrationSet } from '../migrations/types.js'
+import type { SchemaSet } from '../migrations/migrator/types.js'
 import type { SchemaObject } from './types.js'
 
 const DEFAULT_SCHEMA = 'public'
@@ -145,7 +145,7 @@ export type OriginIndex = Map<string, string>
  * originOf(origins, tableObject) // 'migrations/00002_add_status.sql:3'
  */
 export async function indexOrigins(
-  set: MigrationSet,
+  set: SchemaSet,
   cwd: string,
   names?: readonly string[],
 ): Promise<OriginIndex> {

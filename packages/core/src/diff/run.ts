@@ -1,5 +1,5 @@
 import { loadParser } from '../lint/parser.js'
-import type { MigrationSet } from '../migrations/types.js'
+import type { SchemaSet } from '../migrations/migrator/types.js'
 import type { Reporter } from '../progress.js'
 import type { CloneSource } from '../templates/clone.js'
 import { compareSchemas } from './compare.js'
@@ -13,7 +13,7 @@ export interface DiffTemplateOptions {
   /** The template to compare (a testbed's `info`). */
   source: CloneSource
   /** The migrations it was built from: their version table is left out, their files named. */
-  set: MigrationSet
+  set: SchemaSet
   /** What to compare it with. */
   target: DiffTarget
   /** The project root: relative paths, a command's folder, and how files are shown. */

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { PgtestbedError } from '../errors.js'
 import { connectPg, describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { withSignalCleanup } from '../internal/on-signal.js'
-import { DEFAULT_COMMAND_TIMEOUT_MS, runCommand } from '../internal/run-command.js'
+import { DEFAULT_COMMAND_TIMEOUT_MS, outputTail, runCommand } from '../internal/run-command.js'
 import { silentReporter, type Reporter } from '../progress.js'
 import { connectClient } from '../templates/admin.js'
 import { createClone, type CloneSource } from '../templates/clone.js'
@@ -141,16 +141,6 @@ async function inspectScratch(
   }
 }
 
-/** The last lines of a command's output, indented, for an error message. */
-function tail(output: string, lines = 30): string {
-  const all = output.trimEnd().split('\n')
-  const shown = all.slice(-lines)
-  const skipped = all.length - shown.length
-  return [...(skipped > 0 ? [`… ${skipped} earlier lines`] : []), ...shown]
-    .map((line) => `  | ${line}`)
-    .join('\n')
-}
-
 async function inspectCommand(
   target: CommandTarget,
   options: InspectTargetOptions,
@@ -181,7 +171,7 @@ async function inspectCommand(
               : `exited with code ${result.exitCode}`
         throw new PgtestbedError(
           'DIFF_COMMAND_FAILED',
-          `the command \`${target.command}\` (in ${cwd}) ${how}; its scratch database ${scratch.name} was dropped.${result.output.trim() ? `\nIts output:\n${tail(result.output)}` : ''}`,
+          `the command \`${target.command}\` (in ${cwd}) ${how}; its scratch database ${scratch.name} was dropped.${result.output.trim() ? `\nIts output:\n${outputTail(result.output)}` : ''}`,
           {
             fix: 'Run the command yourself with DATABASE_URL set to an empty database and fix what it reports; it must build the whole schema into $DATABASE_URL (or the PG* variables) and exit 0.',
           },

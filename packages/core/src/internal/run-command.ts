@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process'
 import { serverAddress } from './pg-connect.js'
 
 /**
- * Runs a user's shell command against a database: `pgtestbed diff --command` and the `drift`
- * option build the code's schema with it (`npx drizzle-kit push --force`, `npx prisma db push`,
- * a TypeORM `schema:sync`, any script). Kept free of diff specifics so a command migrator can
- * share it.
+ * Runs a user's shell command against a database: the `migrate.command` option builds a template
+ * with it (`npx knex migrate:latest`), and `pgtestbed diff --command` and the `drift` option build
+ * the code's schema with it (`npx drizzle-kit push --force`, `npx prisma db push`, any script).
+ * The command line is the user's own choice, so it goes through the shell; nothing else pgtestbed
+ * spawns does.
  * @module
  */
 
@@ -14,6 +15,26 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 300_000
 
 /** The most output kept (the end of it): enough for any error, never a memory problem. */
 const MAX_OUTPUT_CHARS = 64 * 1024
+
+/** How long a stopped command gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 3_000
+
+/** Longest output line an error message shows; longer ones are cut. */
+const MAX_LINE_CHARS = 400
+
+/**
+ * libpq variables that would send a client somewhere other than the variables pgtestbed sets
+ * (`PGHOSTADDR` beats `PGHOST`, a service file names its own host), or log in with a password
+ * that belongs to another server.
+ */
+const REDIRECTING_VARIABLES = [
+  'PGHOSTADDR',
+  'PGSERVICE',
+  'PGSERVICEFILE',
+  'PGREQUIRESSL',
+  'PGPASSWORD',
+  'PGPASSFILE',
+]
 
 /** Options of {@link runCommand}. */
 export interface RunCommandOptions {
@@ -76,9 +97,35 @@ export function databaseEnv(url: string): Record<string, string> {
 }
 
 /**
+ * The last `lines` lines of a command's output, indented, each cut at 400 characters, for an
+ * error message.
+ *
+ * @example
+ * outputTail('a\nb\nc\n', 2) // '  | … 1 earlier line\n  | b\n  | c'
+ */
+export function outputTail(output: string, lines = 30): string {
+  const all = output.trimEnd().split(/\r?\n/)
+  const shown = all.slice(-lines)
+  const skipped = all.length - shown.length
+  return [
+    ...(skipped > 0 ? [`… ${skipped} earlier line${skipped === 1 ? '' : 's'}`] : []),
+    ...shown.map((line) =>
+      line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line,
+    ),
+  ]
+    .map((line) => `  | ${line}`)
+    .join('\n')
+}
+
+/**
  * Runs `command` in a shell with the database in its environment and resolves when it ends,
- * whatever its exit code (the caller decides what a failure means). A timeout or an abort stops
- * the whole process group (`npx` and the tool it starts), with SIGTERM then SIGKILL.
+ * whatever its exit code (the caller decides what a failure means).
+ *
+ * - The environment is `env` without the libpq variables that would redirect a client (or log in
+ *   with another server's password), plus {@link databaseEnv}.
+ * - It runs in a process group of its own: a timeout or an abort stops the whole group (`npx` and
+ *   the tool it starts) with SIGTERM, then SIGKILL; whatever the command left running in its
+ *   group when it exits is killed too, and so is the group if this process exits first.
  *
  * @example
  * const result = await runCommand({ command: 'npx drizzle-kit push --force', cwd, databaseUrl })
@@ -86,7 +133,9 @@ export function databaseEnv(url: string): Record<string, string> {
  */
 export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   const started = performance.now()
-  const env = { ...(options.env ?? process.env), ...databaseEnv(options.databaseUrl) }
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) }
+  for (const name of REDIRECTING_VARIABLES) delete env[name]
+  Object.assign(env, databaseEnv(options.databaseUrl))
   // Its own process group (POSIX): stopping it stops everything it started, and a Ctrl-C in
   // the terminal reaches pgtestbed, which stops it and drops the database afterwards.
   const group = process.platform !== 'win32'
@@ -96,6 +145,7 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
     shell: true,
     detached: group,
     stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
   })
   let output = ''
   const collect = (chunk: string) => {
@@ -108,19 +158,27 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
   let timedOut = false
   let aborted = false
   let killTimer: NodeJS.Timeout | undefined
-  const stop = () => {
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        if (group && child.pid !== undefined) process.kill(-child.pid, signal)
-        else child.kill(signal)
-      } catch {
-        // Already gone.
-      }
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, signal)
+      else child.kill(signal)
+    } catch {
+      // ESRCH: the group is gone already.
     }
+  }
+  const stop = () => {
     kill('SIGTERM')
-    killTimer ??= setTimeout(() => kill('SIGKILL'), 5_000)
+    killTimer ??= setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS)
     killTimer.unref()
   }
+  const onProcessExit = () => kill('SIGKILL')
+  process.once('exit', onProcessExit)
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
+  // Leftovers of the command (a background job holding its output open) go with it.
+  child.on('exit', (code, signal) => {
+    exit = { code, signal }
+    if (group) kill('SIGKILL')
+  })
   const timer = setTimeout(() => {
     timedOut = true
     stop()
@@ -138,10 +196,11 @@ export function runCommand(options: RunCommandOptions): Promise<CommandResult> {
       clearTimeout(timer)
       if (killTimer) clearTimeout(killTimer)
       options.signal?.removeEventListener('abort', onAbort)
+      process.removeListener('exit', onProcessExit)
       if (error) collect(`${error.message}\n`)
       resolve({
-        exitCode,
-        signal,
+        exitCode: exit ? exit.code : exitCode,
+        signal: exit ? exit.signal : signal,
         timedOut,
         aborted,
         output,

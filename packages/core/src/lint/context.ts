@@ -81,5 +81,9 @@ export function noTransactionFix(format: MigrationFormat): string {
       return 'move the command into an .up.sql file of its own with no other command (golang-migrate sends a file as one query string, an implicit transaction)'
     case 'drizzle':
       return 'drizzle-kit runs every pending migration in one transaction, so it cannot run this command: run it outside drizzle-kit migrations'
+    case 'prisma':
+      return 'put the command alone in a migration of its own (`prisma migrate dev --create-only`): Prisma sends a whole migration.sql as one query string, an implicit transaction'
+    case 'node-pg-migrate':
+      return 'node-pg-migrate runs every SQL migration in a transaction: write this one in JavaScript with `pgm.noTransaction()` and let node-pg-migrate build the template (the `migrate: { command }` recipe), or run the command outside node-pg-migrate'
   }
 }

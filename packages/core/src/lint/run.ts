@@ -95,11 +95,12 @@ class LintRun {
   }
 
   lintMigration(migration: Migration): void {
-    // drizzle-kit applies every pending migration in ONE transaction; the other tools commit
-    // after each migration.
-    if (migration.format !== 'drizzle') this.pending = []
+    // drizzle-kit and node-pg-migrate's CLI apply every pending migration in ONE transaction; the
+    // other tools commit after each migration.
+    const oneForAll = migration.format === 'drizzle' || migration.format === 'node-pg-migrate'
+    if (!oneForAll) this.pending = []
     this.lintSection(migration, migration.up, 'up')
-    if (migration.format !== 'drizzle') this.pending = []
+    if (!oneForAll) this.pending = []
     // No Down section at all is discovery's MISSING_DOWN; an empty one is reported only here.
     if (!migration.down) return
     const commands = this.lintSection(migration, migration.down, 'down')

@@ -1,14 +1,20 @@
 import type { Diagnostic } from '../diagnostics.js'
 
 /** The migration tools pgtestbed reads natively. */
-export type MigrationFormat = 'goose' | 'golang-migrate' | 'drizzle' | 'dbmate'
+export type MigrationFormat =
+  'goose' | 'golang-migrate' | 'prisma' | 'drizzle' | 'dbmate' | 'node-pg-migrate'
 
-/** All formats, in detection order. */
+/**
+ * All formats, in detection order: when a folder fits two formats equally well (the same files
+ * prove both), the first one here is chosen and a FORMAT_AMBIGUOUS warning says so.
+ */
 export const MIGRATION_FORMATS: readonly MigrationFormat[] = [
   'goose',
   'golang-migrate',
+  'prisma',
   'drizzle',
   'dbmate',
+  'node-pg-migrate',
 ]
 
 /** Options that say where the migrations are and how to read them. */
@@ -25,12 +31,13 @@ export interface MigrationsOptions {
   format?: MigrationFormat | 'auto'
   /**
    * The version table's name. Default: the tool's own (`goose_db_version`, `schema_migrations`,
-   * `__drizzle_migrations`). Change it only if you changed it in the tool too.
+   * `__drizzle_migrations`, `_prisma_migrations`, `pgmigrations`). Change it only if you changed
+   * it in the tool too.
    */
   table?: string
   /**
    * The version table's schema. Default: the connection's current schema, except drizzle's
-   * `drizzle` schema.
+   * `drizzle` schema and Prisma's and node-pg-migrate's `public`.
    */
   schema?: string
   /**
@@ -94,6 +101,13 @@ export type VersionRecord =
    * timestamp in ms) and `name` the v1 folder name.
    */
   | { format: 'drizzle'; hash: string; createdAt: number; name?: string }
+  /**
+   * Prisma Migrate: a `_prisma_migrations` row; `name` is the migration folder's name, `checksum`
+   * the SHA-256 hex of `migration.sql` exactly as read (line endings kept).
+   */
+  | { format: 'prisma'; name: string; checksum: string }
+  /** node-pg-migrate: a `pgmigrations` row `(name, run_on)`, the file name without its extension. */
+  | { format: 'node-pg-migrate'; name: string }
 
 /** One migration: its identity, both directions parsed up front, and what to record. */
 export interface Migration {
@@ -102,10 +116,14 @@ export interface Migration {
   index: number
   /**
    * The version as the tool shows it: goose and golang-migrate the integer without leading
-   * zeros, dbmate the digit prefix as written, drizzle the journal tag (or v1 folder name).
+   * zeros, dbmate the digit prefix as written, drizzle the journal tag (or v1 folder name),
+   * Prisma the migration folder's name, node-pg-migrate the file name without its extension.
    */
   version: string
-  /** The numeric version where the format has one (goose, golang-migrate, dbmate), used for ordering and gap checks. */
+  /**
+   * The numeric version where the format has one (goose, golang-migrate, dbmate, node-pg-migrate's
+   * digit prefix), used for ordering and gap checks.
+   */
   versionNumber?: bigint
   /** The human part of the name (`create_users`). */
   description: string
@@ -126,7 +144,10 @@ export interface Migration {
 export interface VersionTable {
   /** Schema of the table; `undefined` means the connection's `current_schema()` (goose, golang-migrate, dbmate default). */
   schema?: string
-  /** Table name: `goose_db_version`, `schema_migrations` or `__drizzle_migrations`. */
+  /**
+   * Table name: `goose_db_version`, `schema_migrations`, `__drizzle_migrations`,
+   * `_prisma_migrations` or `pgmigrations`.
+   */
   table: string
 }
 
@@ -141,7 +162,8 @@ export interface MigrationSet {
   migrations: Migration[]
   /**
    * Every file that shapes the schema, absolute paths, in a stable order (migration files and,
-   * for drizzle's journal layout, `meta/_journal.json`). Fingerprints and manifests hash these.
+   * for drizzle's journal layout, `meta/_journal.json`; Prisma's `migration_lock.toml`).
+   * Fingerprints and manifests hash these.
    */
   files: string[]
   /** The version table the tool uses, with the options applied. */

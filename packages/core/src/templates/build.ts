@@ -1,7 +1,6 @@
-import { displayPath } from '../diagnostics.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
-import { applyMigrations } from '../migrations/database/apply.js'
-import type { MigrationSet } from '../migrations/types.js'
+import { describeMigrator } from '../migrations/migrator/run.js'
+import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
 import { connectClient, describeUrl, withAdminClient, type Queryable } from './admin.js'
 import { databaseUrl } from './clone.js'
@@ -17,6 +16,7 @@ import {
   writeRecord,
   type DatabaseEntry,
 } from './ownership.js'
+import { buildSchema } from './schema.js'
 import { applySeeds, type SeedFile } from './seeds.js'
 import { describePgError, quoteIdent } from './sql.js'
 import { verifyDown } from './verify-down.js'
@@ -25,8 +25,8 @@ import { verifyDown } from './verify-down.js'
 export interface EnsureTemplateOptions {
   /** URL of the maintenance database, with a role that may CREATE DATABASE. */
   adminUrl: string
-  /** The discovered (and validated) migrations. */
-  set: MigrationSet
+  /** The discovered (and validated) migrations, or the migrate command or function. */
+  set: SchemaSet
   /** The set's fingerprint (see `computeFingerprint`). */
   fingerprint: Fingerprint
   /** Project key for the records (see `projectKeyFor`). */
@@ -80,8 +80,9 @@ function isComplete(entry: DatabaseEntry | undefined, fingerprint: Fingerprint):
  * 2. else take the cross-process build lock (polling, see `acquireTemplateLock`) and check again:
  *    another process may have built it while this one waited;
  * 3. drop leftover build databases of crashed builds of this fingerprint;
- * 4. `CREATE DATABASE <pgtestbed_bld_…>` (record kind build) → apply the migrations' Up sections →
- *    seeds → optional verifyDown (on a separate scratch database) → disconnect;
+ * 4. `CREATE DATABASE <pgtestbed_bld_…>` (record kind build) → build the schema (`buildSchema`:
+ *    the migrations' Up sections, or the migrate command or function) → seeds → optional
+ *    verifyDown (on a separate scratch database) → disconnect;
  * 5. `IS_TEMPLATE true, ALLOW_CONNECTIONS false`, record complete, then rename to the final name —
  *    the commit point: a crash before it leaves only a build database nobody trusts (swept later).
  * Any failure drops the build database and rethrows (`APPLY_FAILED` keeps file, line and the
@@ -187,19 +188,11 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
     })
 
     const total = set.migrations.length
-    const client = await connectClient(databaseUrl(adminUrl, buildName), 'build')
+    const buildUrl = databaseUrl(adminUrl, buildName)
+    const client = await connectClient(buildUrl, 'build')
     let applied = 0
     try {
-      const result = await applyMigrations(client, set, {
-        onMigration(event) {
-          if (event.phase === 'start') {
-            step.update(
-              `applying ${event.index + 1}/${event.total}: ${displayPath(event.migration.up.file, set.dir)}`,
-            )
-          }
-        },
-      })
-      applied = result.applied.length
+      applied = await buildSchema({ client, url: buildUrl, set, step })
       if (options.seeds?.length) {
         step.update(`running ${options.seeds.length} seed file(s)`)
         await applySeeds(client, options.seeds, name)
@@ -207,7 +200,7 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
     } finally {
       await client.end().catch(() => {})
     }
-    if (options.verifyDown) {
+    if (options.verifyDown && !isMigratorSet(set)) {
       await verifyDown({ adminUrl, set, project, baseTemplate, step })
     }
 
@@ -230,7 +223,9 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
       // The commit point: only a complete template ever carries the final name.
       await admin.query(`ALTER DATABASE ${quoteIdent(buildName)} RENAME TO ${quoteIdent(name)}`)
     })
-    step.done(`built template ${name} (${applied}/${total} migrations)`)
+    step.done(
+      `built template ${name} (${isMigratorSet(set) ? describeMigrator(set) : `${applied}/${total} migrations`})`,
+    )
     return applied
   } catch (error) {
     step.fail(isPgtestbedError(error) ? error.code : describePgError(error))

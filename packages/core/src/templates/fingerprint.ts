@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { MigrationSet } from '../migrations/types.js'
+import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { templateNameFor } from './naming.js'
 import type { SeedFile } from './seeds.js'
 
@@ -16,8 +16,11 @@ export const DEFAULT_BASE_TEMPLATE = 'template0'
 
 /** Everything that shapes a template's schema. */
 export interface FingerprintInput {
-  /** The discovered migrations: their files, Up statements, format, layout and version table. */
-  set: MigrationSet
+  /**
+   * The discovered migrations (their files, Up statements, format, layout and version table), or
+   * a migrate command or function (its input files and the command line or function source).
+   */
+  set: SchemaSet
   /** The server's major version (a dump from PG 15 and one from 17 differ). */
   serverMajor: number
   /** Seed files run after the migrations. Default: none. */
@@ -62,7 +65,8 @@ function field(hash: Hash, name: string, value: string): void {
  * goose ENVSUB values count), each migration's transaction mode, the format, drizzle layout and
  * version table, the seed files (path relative to the migrations folder + content), the base
  * template, whether Down sections are verified, the server's major version and
- * {@link TEMPLATE_SCHEMA_VERSION}.
+ * {@link TEMPLATE_SCHEMA_VERSION}. For a migrate command or function: its input files (path
+ * relative to its `cwd` + content) and the command line or the function's source text.
  *
  * @example
  * const { hash, templateName } = await computeFingerprint({ set, serverMajor: 17 })
@@ -76,8 +80,14 @@ export async function computeFingerprint(input: FingerprintInput): Promise<Finge
   // Only when on: templates built without verifyDown keep their fingerprint.
   if (input.verifyDown === true) field(hash, 'verify-down', 'true')
   field(hash, 'format', set.format)
-  field(hash, 'layout', set.layout ?? '')
-  field(hash, 'version-table', `${set.versionTable.schema ?? ''}\0${set.versionTable.table}`)
+  if (isMigratorSet(set)) {
+    // The tool is a black box: what it runs and where, and every input it declared.
+    const { migrator } = set
+    field(hash, 'migrator', migrator.command ?? String(migrator.run))
+  } else {
+    field(hash, 'layout', set.layout ?? '')
+    field(hash, 'version-table', `${set.versionTable.schema ?? ''}\0${set.versionTable.table}`)
+  }
   const contents = await Promise.all(set.files.map((file) => readFile(file, 'utf8')))
   set.files.forEach((file, i) => {
     field(hash, 'file', relative(set.dir, file))

@@ -69,7 +69,7 @@ function where(set: MigrationSet, migration: Migration): string {
  * await verifyDown({ adminUrl, set, baseTemplate: 'template0', project })
  * @throws VerifyDownError (`VERIFY_DOWN_FAILED`) naming the first migration whose Down fails or
  *   leaves objects behind, and the objects.
- * @throws PgtestbedError `INVALID_OPTIONS` for drizzle (it has no Down sections).
+ * @throws PgtestbedError `INVALID_OPTIONS` for drizzle and Prisma (they have no Down sections).
  */
 export async function verifyDown(options: {
   adminUrl: string
@@ -79,11 +79,12 @@ export async function verifyDown(options: {
   step?: ProgressStep
 }): Promise<void> {
   const { set, adminUrl } = options
-  if (set.format === 'drizzle') {
+  if (set.format === 'drizzle' || set.format === 'prisma') {
+    const tool = set.format === 'drizzle' ? 'drizzle-kit migrations have' : 'Prisma Migrate has'
     throw new PgtestbedError(
       'INVALID_OPTIONS',
-      'verifyDown needs Down sections, and drizzle-kit migrations have none',
-      { fix: 'Remove the verifyDown option for this drizzle project.' },
+      `verifyDown needs Down sections, and ${tool} none`,
+      { fix: `Remove the verifyDown option for this ${set.format} project.` },
     )
   }
   const scratch = await createScratchDatabase(adminUrl, {

@@ -6,7 +6,7 @@ import fg from 'fast-glob'
 import { displayPath } from '../diagnostics.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
 import { redactUrl } from '../internal/pg-connect.js'
-import type { MigrationSet } from '../migrations/types.js'
+import type { SchemaSet } from '../migrations/migrator/types.js'
 import type { Reporter } from '../progress.js'
 import { resolveCacheDir } from '../servers/embedded/paths.js'
 import type { CloneSource } from '../templates/clone.js'
@@ -110,7 +110,7 @@ export interface CheckDriftOptions {
   /** The template that was just built or reused. */
   source: CloneSource
   /** Its migrations. */
-  set: MigrationSet
+  set: SchemaSet
   /** Its fingerprint (a new template is checked again). */
   fingerprint: string
   /** The testbed's options (`drift`, `diff`, `cwd`, `cacheDir`). */
@@ -188,7 +188,7 @@ function driftError(
   diff: SchemaDiff,
   labels: SideLabels,
   description: string,
-  set: MigrationSet,
+  set: SchemaSet,
   target: DiffTarget,
   cwd: string,
 ): DriftError {

@@ -4,14 +4,15 @@ import { diffConfigProblems, driftProblems } from '../diff/drift-options.js'
 import { PgtestbedError } from '../errors.js'
 import { discoverMigrations } from '../migrations/files/discover.js'
 import { checkManifest, declaredManifest } from '../migrations/files/manifest.js'
-import type { MigrationSet } from '../migrations/types.js'
+import { checkMigrateOptions, resolveMigrator } from '../migrations/migrator/resolve.js'
+import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { computeFingerprint, type Fingerprint } from '../templates/fingerprint.js'
 import { resolveSeeds, type SeedFile } from '../templates/seeds.js'
 import type { TestbedOptions } from './types.js'
 
 /** The migrations, checked, with everything the template needs. */
 export interface PreparedMigrations {
-  set: MigrationSet
+  set: SchemaSet
   /** Warnings from every check (errors have thrown). */
   warnings: Diagnostic[]
   seeds: SeedFile[]
@@ -66,20 +67,45 @@ export function checkTestbedOptions(options: TestbedOptions): void {
       "e.g. drift: { command: 'npx drizzle-kit push --force', inputs: ['src/db/schema.ts'] }, diff: { ignore: ['table public.audit_*'] }",
     )
   }
+  if (options.migrate !== undefined) {
+    checkMigrateOptions(options.migrate)
+    if (options.verifyDown) {
+      fail(
+        'verifyDown needs Down sections pgtestbed reads, and a migrate command or function has none it can see',
+        'Remove verifyDown, or the migrate option.',
+      )
+    }
+  }
 }
 
 /**
- * Discovers the migrations and runs every check that must pass before any test starts:
- * validation (`VALIDATION_FAILED`), the manifest (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`);
- * then resolves the seed files.
+ * What builds the template: the `migrate` command or function with its inputs when the option is
+ * set, else the migrations discovered in the `migrations` folder.
+ *
+ * @example
+ * const set = await discoverSchema({ migrate: { command: 'npx knex migrate:latest', inputs: ['migrations/**'] } })
+ */
+export function discoverSchema(options: TestbedOptions): Promise<SchemaSet> {
+  return options.migrate === undefined
+    ? discoverMigrations(options)
+    : resolveMigrator(options.migrate, path.resolve(options.cwd ?? process.cwd()))
+}
+
+/**
+ * Discovers the migrations (or resolves the migrate command's inputs) and runs every check that
+ * must pass before any test starts: validation (`VALIDATION_FAILED`), the manifest
+ * (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`, not for a migrate command); then resolves the
+ * seed files.
  */
 export async function prepareMigrations(
   options: TestbedOptions,
-  discovered?: MigrationSet,
+  discovered?: SchemaSet,
 ): Promise<PreparedMigrations> {
-  const set = discovered ?? (await discoverMigrations(options))
+  const set = discovered ?? (await discoverSchema(options))
   const cwd = path.resolve(options.cwd ?? process.cwd())
-  const where = displayPath(set.dir, cwd)
+  const where = isMigratorSet(set)
+    ? `the inputs of the migrate ${set.format} (${displayPath(set.dir, cwd)})`
+    : displayPath(set.dir, cwd)
   throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', `the migrations in ${where} have problems`, {
     cwd,
   })
@@ -95,7 +121,8 @@ export async function prepareMigrations(
     { cwd },
   )
 
-  const lintDiagnostics = options.lint ? await options.lint(set) : []
+  // Lint reads SQL pgtestbed parsed; a migrate command's migrations are its tool's.
+  const lintDiagnostics = options.lint && !isMigratorSet(set) ? await options.lint(set) : []
   throwIfErrors(
     lintDiagnostics,
     'LINT_FAILED',

@@ -1,5 +1,5 @@
-import { discoverMigrations } from '../migrations/files/discover.js'
-import type { MigrationSet } from '../migrations/types.js'
+import { describeMigrator } from '../migrations/migrator/run.js'
+import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { PgtestbedError } from '../errors.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { silentReporter } from '../progress.js'
@@ -15,6 +15,7 @@ import { cloneDatabase } from './clone.js'
 import { checkDrift } from './drift.js'
 import {
   checkTestbedOptions,
+  discoverSchema,
   fingerprintOf,
   prepareMigrations,
   type PreparedMigrations,
@@ -36,18 +37,16 @@ function serverLabel(server: PostgresServer): string {
 
 function summaryLine(
   server: PostgresServer,
-  set: MigrationSet,
+  set: SchemaSet,
   template: EnsureTemplateResult,
   warnings: number,
   ms: number,
 ): string {
   const short = template.name.slice(0, 'pgtestbed_tpl_'.length + 8)
-  const parts = [
-    serverLabel(server),
-    set.format,
-    `${set.migrations.length} migration${set.migrations.length === 1 ? '' : 's'}`,
-    `template ${short} ${template.status}`,
-  ]
+  const what = isMigratorSet(set)
+    ? [describeMigrator(set), `${set.files.length} input file${set.files.length === 1 ? '' : 's'}`]
+    : [set.format, `${set.migrations.length} migration${set.migrations.length === 1 ? '' : 's'}`]
+  const parts = [serverLabel(server), ...what, `template ${short} ${template.status}`]
   if (warnings > 0) parts.push(`${warnings} warning${warnings === 1 ? '' : 's'}`)
   parts.push(`${Math.round(ms)} ms`)
   return parts.join(' · ')
@@ -99,7 +98,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   checkTestbedOptions(options)
   const [serverResult, setResult] = await Promise.allSettled([
     acquireServer(options),
-    discoverMigrations(options),
+    discoverSchema(options),
   ])
   const shared = serverResult.status === 'fulfilled' ? serverResult.value : undefined
   try {
@@ -130,7 +129,7 @@ async function open(
     server.majorVersion,
     server.storage,
   )
-  const drift = (set: MigrationSet) =>
+  const drift = (set: SchemaSet) =>
     options.drift === undefined
       ? Promise.resolve()
       : checkDrift({

@@ -2,6 +2,7 @@ import type { MigrationsOptions } from '../config/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { DriftOptions } from '../diff/drift-options.js'
 import type { DiffConfig } from '../diff/ignore.js'
+import type { MigrateOptions, SchemaSet } from '../migrations/migrator/types.js'
 import type { MigrationFormat, MigrationSet } from '../migrations/types.js'
 import type { ResolveServerOptions } from '../servers/resolve.js'
 import type { ServerStorage } from '../servers/embedded/storage.js'
@@ -24,6 +25,17 @@ import type { SweepOptions, SweepReport } from '../templates/sweep.js'
  * const options: TestbedOptions = { migrations: './db/migrations', seeds: ['db/seed.sql'], pool: 4 }
  */
 export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions {
+  /**
+   * Build the template with another migration tool (Knex, Kysely, TypeORM, MikroORM, umzug,
+   * node-pg-migrate's JavaScript migrations, `prisma migrate deploy`…) instead of reading a
+   * migrations folder: a shell `command` or a `run` function, plus the `inputs` that decide when
+   * to rebuild. `migrations`, `format`, `table` and `schema` are then unused. Default: none (read
+   * the `migrations` folder).
+   *
+   * @example
+   * migrate: { command: 'npx knex migrate:latest', inputs: ['migrations/**', 'knexfile.js'] }
+   */
+  migrate?: MigrateOptions
   /**
    * The declared list of migrations the discovered files must match (else `MANIFEST_MISMATCH`
    * before any test runs): a manifest file path (absolute, or relative to `cwd`, the project
@@ -90,10 +102,11 @@ export interface TestbedInfo extends CloneSource {
   server: { kind: ServerKind; majorVersion: number; storage: ServerStorage }
   /** The template's full fingerprint. */
   fingerprint: string
-  format: MigrationFormat
-  /** Absolute path of the migrations folder. */
+  /** The format read, or `'command'` / `'function'` for a migrate command or function. */
+  format: SchemaSet['format']
+  /** Absolute path of the migrations folder (for a migrate command or function: its `cwd`). */
   migrationsDir: string
-  /** Number of migrations in the template. */
+  /** Number of migrations pgtestbed applied to the template (0 for a migrate command or function). */
   migrations: number
   /** How many clones the pool keeps ready (0 = no pool). */
   poolSize: number
@@ -129,8 +142,8 @@ export interface CloseOptions {
 export interface Testbed extends AsyncDisposable {
   /** The serialisable part workers need (see {@link cloneDatabase}). */
   readonly info: TestbedInfo
-  /** The migrations in the template. */
-  readonly set: MigrationSet
+  /** The migrations in the template, or the migrate command or function that built it. */
+  readonly set: SchemaSet
   /** Warnings found by discovery, validation, the manifest check and lint (errors throw). */
   readonly diagnostics: readonly Diagnostic[]
   /** One line for the user: `embedded PostgreSQL 17 · goose · 12 migrations · template pgtestbed_tpl_ab12cd34 reused · 84 ms`. */

@@ -15,6 +15,9 @@ export const READMES = [
   'examples/vitest-goose/README.md',
   'examples/jest-drizzle/README.md',
   'examples/workspace/README.md',
+  'examples/vitest-prisma/README.md',
+  'examples/jest-knex/README.md',
+  'examples/recipes/README.md',
 ] as const
 
 /** Reads a file of the repository (path relative to its root). */

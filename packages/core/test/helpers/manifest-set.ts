@@ -56,7 +56,9 @@ function recordFor(format: MigrationFormat, digits: string): VersionRecord {
     case 'dbmate':
       return { format, version: digits }
     case 'drizzle':
-      throw new Error('drizzle sets come from drizzleFormat.load')
+    case 'prisma':
+    case 'node-pg-migrate':
+      throw new Error(`${format} sets come from discoverMigrations`)
   }
 }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { isPgtestbedError } from '../../src/errors.js'
 import { applyMigrations } from '../../src/migrations/database/apply.js'
 import { MigrationApplyError } from '../../src/migrations/database/apply-errors.js'
+import { col, describeTable, rejection } from '../helpers/catalog.js'
 import { withScratchDatabase } from '../helpers/pg.js'
 import {
   dbmateSet,
@@ -13,58 +13,6 @@ import {
   gooseSet,
   withTempDir,
 } from '../helpers/migration-set.js'
-
-interface Column {
-  name: string
-  type: string
-  notNull: boolean
-  default: string | null
-  identity: string
-}
-
-/** The table's columns as the catalog describes them, so two tables can be compared exactly. */
-async function describeTable(
-  client: pg.Client,
-  table: string,
-): Promise<{ columns: Column[]; constraints: string[] }> {
-  const columns = await client.query<Column>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS "notNull",
-            pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity AS identity
-     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-    [table],
-  )
-  const constraints = await client.query<{ c: string }>(
-    `SELECT conname || ' ' || pg_get_constraintdef(oid) AS c FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY conname`,
-    [table],
-  )
-  return { columns: columns.rows, constraints: constraints.rows.map((r) => r.c) }
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { code?: string; fix?: string }> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isPgtestbedError(error)) throw new Error(`expected a pgtestbed error, got ${String(error)}`)
-  return error
-}
-
-const col = (
-  name: string,
-  type: string,
-  notNull: boolean,
-  def: string | null = null,
-  identity = '',
-): Column => ({
-  name,
-  type,
-  notNull,
-  default: def,
-  identity,
-})
 
 describe('version tables', () => {
   describe('goose', () => {

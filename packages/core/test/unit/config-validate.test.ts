@@ -57,6 +57,12 @@ const EVERY_OPTION: Required<PgtestbedConfig> = {
   cacheDir: '.cache/pgtestbed',
   embedded,
   docker,
+  migrate: {
+    command: 'npx knex migrate:latest',
+    inputs: ['migrations/**', 'knexfile.js'],
+    timeoutMs: 60_000,
+    cwd: 'db',
+  },
   envVar: 'TEST_DATABASE_URL',
   keepOnFailure: false,
   drift: { command: 'npx drizzle-kit push --force', inputs: ['src/db/schema.ts'] },
@@ -89,6 +95,10 @@ function keyPaths(value: Record<string, unknown>, prefix = ''): string[] {
 }
 
 function withValue(path: string, value: unknown): Record<string, unknown> {
+  // `migrate` needs a tool and its inputs together: change one key of a complete one.
+  if (path.startsWith('migrate.')) {
+    return { migrate: { ...EVERY_OPTION.migrate, [path.slice('migrate.'.length)]: value } }
+  }
   const [head, ...rest] = path.split('.')
   if (rest.length === 0) return { [head!]: value }
   return { [head!]: withValue(rest.join('.'), value) }

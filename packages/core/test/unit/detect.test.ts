@@ -29,8 +29,9 @@ describe('format detection', () => {
     const set = await discoverFixture('detect-plain-sql')
     const d = single(set, 'FORMAT_AMBIGUOUS')
     expect(d.message).toContain('fit goose')
+    expect(d.message).toContain('fit goose (`00001_name.sql` names), dbmate')
     expect(d.message).toContain(
-      'no file has a `-- +goose Up` annotation or a `-- migrate:up` directive',
+      'no file has a `-- +goose Up` annotation, a `-- migrate:up` directive or a `-- Up Migration` marker',
     )
   })
 
@@ -40,7 +41,9 @@ describe('format detection', () => {
     expect(d.severity).toBe('error')
     expect(d.message).toContain('detect-unknown/')
     expect(d.message).toContain('notes.txt, schema.sql')
-    expect(d.fix).toContain("'goose', 'golang-migrate', 'drizzle' or 'dbmate'")
+    expect(d.fix).toContain(
+      "'goose', 'golang-migrate', 'prisma', 'drizzle', 'dbmate' or 'node-pg-migrate'",
+    )
   })
 
   it('should report an empty folder (placeholders only) as NO_MIGRATIONS', async () => {

@@ -6,7 +6,12 @@ import { drizzleFixture, folderContext, loadDrizzleFixture } from '../helpers/dr
 
 describe('drizzle v1 folder layout', () => {
   it('should detect v1 folders with certainty', async () => {
-    expect(await drizzleFormat.detect(await folderContext(drizzleFixture('v1-basic')))).toBe(2)
+    const detection = await drizzleFormat.detect(await folderContext(drizzleFixture('v1-basic')))
+    expect(detection.score).toBe(3)
+    expect(detection.evidence).toEqual([
+      '20250101120000_init/snapshot.json',
+      '20250102090000_add_posts/snapshot.json',
+    ])
   })
 
   it('should load folders in name order with the folder timestamp and name as the record', async () => {

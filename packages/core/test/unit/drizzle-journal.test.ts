@@ -18,8 +18,11 @@ const journal = (entries: object[]) =>
 
 describe('drizzle journal layout', () => {
   it('should detect a folder with meta/_journal.json with certainty and a goose folder not at all', async () => {
-    expect(await drizzleFormat.detect(await folderContext(drizzleFixture('journal-basic')))).toBe(2)
-    expect(await drizzleFormat.detect(memoryContext({ '001_init.sql': '-- +goose Up' }))).toBe(0)
+    const journal = await drizzleFormat.detect(await folderContext(drizzleFixture('journal-basic')))
+    expect(journal.score).toBe(3)
+    expect(journal.evidence).toContain('meta/_journal.json')
+    const goose = await drizzleFormat.detect(memoryContext({ '001_init.sql': '-- +goose Up' }))
+    expect(goose).toEqual({ score: 0, evidence: [] })
   })
 
   it('should load entries in journal order with the hash, when and chunks drizzle would use', async () => {
@@ -263,7 +266,7 @@ describe('drizzle journal problems', () => {
 
   it('should report JOURNAL_NOT_FOUND for a drizzle folder whose journal is gone', async () => {
     const context = await folderContext(drizzleFixture('no-journal'))
-    expect(await drizzleFormat.detect(context)).toBe(2)
+    expect((await drizzleFormat.detect(context)).score).toBe(3)
     const result = await drizzleFormat.load(context)
     expect(result.migrations).toEqual([])
     expect(result.diagnostics).toHaveLength(1)

@@ -137,5 +137,9 @@ function useLaterFix(context: CommandContext): string {
       return 'use the label in a later migration file (golang-migrate sends a file as one query string, one transaction)'
     case 'drizzle':
       return 'drizzle-kit applies all pending migrations in one transaction, so SQL migrations applied in the same run cannot use the label: set it from application code, or release the ADD VALUE and its use in separate deploys'
+    case 'prisma':
+      return 'use the label in a later migration (Prisma sends a migration.sql as one query string, one transaction)'
+    case 'node-pg-migrate':
+      return "use the label in a later migration, applied in a later run: node-pg-migrate's CLI applies all pending migrations in one transaction (unless --no-single-transaction)"
   }
 }

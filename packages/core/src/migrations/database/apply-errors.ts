@@ -239,6 +239,9 @@ function keptSentence(d: MigrationApplyErrorDetails): string {
   if (d.format === 'golang-migrate') {
     return `nothing of this file was kept unless it commits on its own (golang-migrate sends the whole file as one query, which PostgreSQL runs as one implicit transaction); as golang-migrate does, ${d.versionTable} now marks the version dirty`
   }
+  if (d.format === 'prisma' && d.direction === 'up') {
+    return `nothing of this file was kept unless it commits on its own (Prisma sends the whole migration.sql as one query, which PostgreSQL runs as one implicit transaction); as Prisma does, ${d.versionTable} keeps its row with finished_at NULL and the error in logs, so later runs stop until \`prisma migrate resolve\``
+  }
   if (d.transactional)
     return `nothing of this migration was kept: its transaction was rolled back and ${recorded}`
   if (d.statementsKept === 0)
@@ -296,6 +299,10 @@ function fixFor(d: MigrationApplyErrorDetails): string {
         return `move this statement into a migration file of its own: golang-migrate sends a whole file as one query, an implicit transaction`
       case 'drizzle':
         return `drizzle runs every migration in a transaction, where this statement cannot run; run it outside the drizzle migrations`
+      case 'prisma':
+        return `move this statement into a migration of its own (prisma migrate dev --create-only): Prisma sends a whole migration.sql as one query, an implicit transaction`
+      case 'node-pg-migrate':
+        return `node-pg-migrate runs every SQL migration in a transaction, where this statement cannot run; write the migration in JavaScript with pgm.noTransaction() and apply it with node-pg-migrate (the migrate: { command } recipe)`
     }
   }
   if (d.postgres.code === '55P04') {
@@ -306,6 +313,10 @@ function fixFor(d: MigrationApplyErrorDetails): string {
   }
   if (!d.transactional && d.statementsKept > 0) {
     return `fix ${at}; the statements before it stay applied, so make the migration safe to re-run (IF NOT EXISTS) or undo them before running again`
+  }
+  if (d.format === 'prisma' && d.direction === 'up') {
+    // A template build drops its database; a database migrated with `pgtestbed up` keeps the row.
+    return `fix ${at}; on a database migrated with \`pgtestbed up\`, first set the failed run aside with \`npx prisma migrate resolve --rolled-back ${d.migration.version}\`, then run again`
   }
   return `fix ${at} and run again`
 }

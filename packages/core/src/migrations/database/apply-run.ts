@@ -44,7 +44,12 @@ export async function runSection(run: SectionRun): Promise<void> {
   const { client, statements, bookkeeping } = run
   if (bookkeeping.before !== undefined) await runBookkeeping(run, bookkeeping.before, 0)
   if (!run.transactional) {
-    for (let i = 0; i < statements.length; i++) await runStatement(run, i, '', i)
+    try {
+      for (let i = 0; i < statements.length; i++) await runStatement(run, i, '', i)
+    } catch (error) {
+      if (bookkeeping.failed) await recordFailure(run, bookkeeping.failed, error)
+      throw error
+    }
     await runBookkeeping(run, bookkeeping.record, statements.length)
     return
   }
@@ -59,6 +64,26 @@ export async function runSection(run: SectionRun): Promise<void> {
     await client.query('ROLLBACK').catch(() => {})
     throw error
   }
+}
+
+/**
+ * Records a failed run where the tool does (Prisma's `logs`), worded like Prisma's P3018 report:
+ * the migration, the database error code and the error. Best effort: the error being reported
+ * matters more than its record.
+ */
+async function recordFailure(
+  run: SectionRun,
+  failed: (message: string) => string,
+  error: unknown,
+): Promise<void> {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : error
+  const postgres = postgresErrorFields(cause)
+  const text = [
+    `Migration name: ${run.migration.version}`,
+    `Database error code: ${postgres.code ?? 'none'}`,
+    `Database error:\n${postgres.severity ?? 'ERROR'}: ${postgres.message}`,
+  ].join('\n\n')
+  await run.client.query(failed(text)).catch(() => {})
 }
 
 async function runStatement(

@@ -29,8 +29,9 @@ export interface ApplyOptions {
   to?: string
   /**
    * Apply missing (out-of-order) migrations — files older than the newest applied version that
-   * never ran — instead of failing, like `goose up -allow-missing`. They run first, in order.
-   * dbmate and drizzle v1 always apply them, as those tools do. Default: `false`.
+   * never ran — instead of failing, like `goose up -allow-missing` (node-pg-migrate:
+   * `--no-check-order`). They run first, in order. dbmate, drizzle v1 and Prisma always apply
+   * them, as those tools do. Default: `false`.
    */
   allowMissing?: boolean
   /** Called before and after each migration. Keep it cheap: it runs inline. Default: none. */
@@ -64,12 +65,15 @@ export interface ApplyResult {
  * Pending means what it means to the tool: goose, versions with no row (missing ones below the
  * newest fail unless `allowMissing`); golang-migrate, versions above the current one (a dirty
  * table refuses); dbmate, versions not in the table; drizzle, journal entries newer than the
- * newest row (v1: folder names not in the table).
+ * newest row (v1: folder names not in the table); Prisma, folders with no live
+ * `_prisma_migrations` row (a failed row refuses); node-pg-migrate, names not in `pgmigrations`
+ * (a file sorting before one already run fails its order check unless `allowMissing`).
  *
  * Each migration runs in its own transaction with its record, unless the tool runs it without
  * one (goose `NO TRANSACTION`, dbmate `transaction:false`: statements in autocommit, then the
- * record; golang-migrate: the whole file as one query between dirty marks). The client must not
- * be inside a transaction.
+ * record; golang-migrate: the whole file as one query between dirty marks; Prisma: its row first,
+ * then the whole file as one query, then the row completed). The client must not be inside a
+ * transaction.
  *
  * @throws DiagnosticsError (`VALIDATION_FAILED`) when `set.diagnostics` holds errors: a broken
  *   file must never be skipped silently.
@@ -94,7 +98,7 @@ export async function applyMigrations(
   const driver = versionTableDriver(set.format)
   const state = await loadVersionState(client, set, { create: true })
   const classification = driver.classify(set, state)
-  driver.checkUp?.(set, state, classification)
+  driver.checkUp?.(set, state, classification, { allowMissing: options.allowMissing ?? false })
 
   const included = versionFilter(set, options.to, 'to')
   const missing = classification.entries

@@ -38,12 +38,15 @@ export interface RollbackResult {
  * tool's version table as the tool does: goose undoes versions in the order they were applied and
  * deletes their rows (a file without a Down section only loses its row); golang-migrate steps to
  * the previous file's version with its dirty protocol; dbmate undoes the last applied file in
- * name order and deletes its row. drizzle has no Down sections, so it refuses.
+ * name order and deletes its row; node-pg-migrate undoes names in reverse run order and deletes
+ * the row by name. drizzle has no Down sections, so it refuses; Prisma has no down migrations at
+ * all, so it refuses before reading the database.
  *
  * Used by the CLI's `down` and by the template's `verifyDown` (up → down → up).
  *
  * @throws PgtestbedError `ROLLBACK_UNSUPPORTED` before anything runs when a migration to roll back
- *   has no Down section and its tool needs one (drizzle, dbmate).
+ *   has no Down section and its tool needs one (drizzle, dbmate, node-pg-migrate), and always for
+ *   Prisma.
  * @throws PgtestbedError `VERSION_TABLE_CONFLICT` when a recorded version has no file, or the
  *   golang-migrate table is dirty.
  * @throws MigrationApplyError (`APPLY_FAILED`, direction `down`) at the first failing statement.
@@ -73,6 +76,15 @@ export async function rollbackMigrations(
     'VALIDATION_FAILED',
     `cannot roll back the migrations in ${set.dir}`,
   )
+  if (set.format === 'prisma') {
+    throw new PgtestbedError(
+      'ROLLBACK_UNSUPPORTED',
+      `Prisma Migrate has no down migrations, so pgtestbed cannot roll back the migrations in ${set.dir}; nothing was rolled back`,
+      {
+        fix: 'write a migration that reverts the change (prisma migrate dev), or, to undo a failed one: generate the reverting SQL with `npx prisma migrate diff … --script > down.sql`, run it by hand, then `npx prisma migrate resolve --rolled-back <migration>`',
+      },
+    )
+  }
   const driver = versionTableDriver(set.format)
   const state = await loadVersionState(client, set, { create: false })
   const result: RollbackResult = { rolledBack: [], versionTable: state.location.display, ms: 0 }
@@ -104,7 +116,9 @@ export async function rollbackMigrations(
         fix:
           set.format === 'drizzle'
             ? 'write a new migration that reverts the change (drizzle-kit generate), or rebuild the database from scratch'
-            : 'add a `-- migrate:down` block with the SQL that undoes each migration',
+            : set.format === 'node-pg-migrate'
+              ? 'add a `-- Down Migration` section with the SQL that undoes each migration (node-pg-migrate too refuses: "User has disabled down migration")'
+              : 'add a `-- migrate:down` block with the SQL that undoes each migration',
       },
     )
   }

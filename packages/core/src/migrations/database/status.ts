@@ -19,11 +19,17 @@ export interface MigrationStatusEntry {
   /** When it was applied, where the table records it (goose `tstamp`, drizzle v1 `applied_at`). */
   appliedAt?: Date
   /**
-   * golang-migrate only: this is the current version and the table marks it dirty (its last run
-   * failed part-way; golang-migrate refuses to go on until `migrate force`). The state stays
-   * `applied`, as golang-migrate counts it. Absent otherwise.
+   * golang-migrate: this is the current version and the table marks it dirty (its last run
+   * failed part-way; golang-migrate refuses to go on until `migrate force`). Prisma: its row says
+   * the run failed (`finished_at` NULL; Prisma refuses to go on until `prisma migrate resolve`).
+   * The state stays `applied`, as both tools count it. Absent otherwise.
    */
   dirty?: true
+  /**
+   * Prisma only: the file no longer matches the checksum recorded when it was applied (Prisma's
+   * "was modified after it was applied"). Absent otherwise.
+   */
+  modified?: true
 }
 
 /** A version recorded in the table that no migration file explains. */
@@ -53,7 +59,10 @@ export interface MigrationStatus {
    * when nothing is recorded.
    */
   currentVersion: string | null
-  /** golang-migrate: the last run failed part-way and the tool refuses to go on. Else `false`. */
+  /**
+   * golang-migrate: the last run failed part-way; Prisma: a run failed and is not resolved. The
+   * tool refuses to go on. Else `false`.
+   */
   dirty: boolean
 }
 
@@ -96,6 +105,8 @@ export interface FormatStatusOptions {
 
 /** What the status table shows for a dirty golang-migrate version. */
 const DIRTY = 'Dirty (failed part-way)'
+/** What it shows for a Prisma migration whose row says the run failed. */
+const FAILED = 'Failed'
 
 /**
  * Prints a status like `goose status`: an "Applied At / Migration" table with one line per file
@@ -121,9 +132,10 @@ export function formatMigrationStatus(
     '    Applied At                  Migration',
     '    =======================================',
   ]
+  const failedLabel = status.format === 'prisma' ? FAILED : DIRTY
   for (const entry of status.migrations) {
     const when = entry.dirty
-      ? DIRTY
+      ? failedLabel
       : entry.state === 'applied'
         ? entry.appliedAt
           ? ansiC(entry.appliedAt)
@@ -131,7 +143,8 @@ export function formatMigrationStatus(
         : entry.state === 'missing'
           ? 'Missing (out of order)'
           : 'Pending'
-    lines.push(`    ${when.padEnd(24)} -- ${name(entry.migration)}`)
+    const modified = entry.modified ? ' (modified after it was applied)' : ''
+    lines.push(`    ${when.padEnd(24)} -- ${name(entry.migration)}${modified}`)
   }
   for (const unknown of status.unknown) {
     const dirty = status.dirty && unknown.version === status.currentVersion
@@ -143,8 +156,29 @@ export function formatMigrationStatus(
     '',
     `    current version: ${status.currentVersion ?? 'none'}${status.dirty ? ' (dirty)' : ''}`,
   )
-  if (status.dirty) lines.push(...dirtyHint(status, dir))
+  if (status.dirty) {
+    lines.push(...(status.format === 'prisma' ? failedHint(status) : dirtyHint(status, dir)))
+  }
+  if (status.migrations.some((e) => e.modified)) lines.push(...modifiedHint(status))
   return lines.join('\n')
+}
+
+/** How to go on after a failed Prisma migration: `prisma migrate resolve`, as Prisma says. */
+function failedHint(status: MigrationStatus): string[] {
+  const failed = status.migrations.find((e) => e.dirty)?.migration.version ?? '<migration>'
+  return [
+    `    ${failed} failed part-way, and Prisma (and pgtestbed) apply nothing more until it is resolved (P3009).`,
+    `    Check what it changed; if you undid it, run \`npx prisma migrate resolve --rolled-back ${failed}\`; if you completed it by hand, \`npx prisma migrate resolve --applied ${failed}\`.`,
+  ]
+}
+
+/** Prisma's "was modified after it was applied": the file no longer matches the recorded checksum. */
+function modifiedHint(status: MigrationStatus): string[] {
+  const names = status.migrations.filter((e) => e.modified).map((e) => e.migration.version)
+  return [
+    `    ${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} modified after ${names.length === 1 ? 'it was' : 'they were'} applied: the file no longer matches the checksum in ${status.versionTable}.`,
+    '    `prisma migrate deploy` goes on regardless, but `prisma migrate dev` asks to reset the database: restore the file from git, and change the schema in a new migration instead.',
+  ]
 }
 
 /**

@@ -166,10 +166,13 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
   }
 
   let module: FormatModule
+  // A FORMAT_AMBIGUOUS warning when detection chose one of two formats that fit the same files.
+  let detection: Diagnostic[] = []
   if (requested === 'auto') {
     const detected = await detectFormat(context, where)
     if (!detected.module) return empty(null, detected.diagnostics)
     module = detected.module
+    detection = detected.diagnostics
   } else {
     module = getFormatModule(requested as MigrationFormat)
   }
@@ -183,7 +186,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
     migrations: result.migrations,
     files: result.files,
     versionTable,
-    diagnostics: [...result.diagnostics],
+    diagnostics: [...detection, ...result.diagnostics],
   }
   if (set.migrations.length === 0 && !hasErrors(set.diagnostics)) {
     set.diagnostics.push({

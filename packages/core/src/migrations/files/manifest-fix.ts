@@ -15,6 +15,10 @@ export function insertConsequence(set: MigrationSet, newPath: string, listedPath
       return `golang-migrate never applies ${newPath} to a database that already has ${listedPath}`
     case 'dbmate':
       return `dbmate applies ${newPath} out of order on a database that already has ${listedPath} (and refuses with --strict)`
+    case 'prisma':
+      return `prisma migrate deploy applies ${newPath} out of order on a database that already has ${listedPath}`
+    case 'node-pg-migrate':
+      return `node-pg-migrate refuses to migrate a database that already has ${listedPath} ("Not run migration … is preceding already run migration …") unless run with --no-check-order`
     case 'drizzle':
       return set.layout === 'folders'
         ? `drizzle applies ${newPath} out of order on a database that already has ${listedPath}`

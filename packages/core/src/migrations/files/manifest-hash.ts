@@ -85,6 +85,23 @@ export function chainLink(previous: Buffer | undefined, record: MigrationRecord)
   return hash.digest()
 }
 
+/**
+ * The manifest of `records`, in order: each entry's chain value from the one before it, and the
+ * header over the lines.
+ */
+export function chainRecords(records: readonly MigrationRecord[]): {
+  sum: string
+  entries: { path: string; sum: string }[]
+} {
+  const entries: { path: string; sum: string }[] = []
+  let previous: Buffer | undefined
+  for (const record of records) {
+    previous = chainLink(previous, record)
+    entries.push({ path: record.path, sum: encodeSum(previous) })
+  }
+  return { sum: headerSum(entries.map(formatEntryLine)), entries }
+}
+
 /** The header checksum: SHA-256 over the entry lines exactly as {@link formatEntryLine} writes them. */
 export function headerSum(lines: readonly string[]): string {
   const hash = createHash('sha256')

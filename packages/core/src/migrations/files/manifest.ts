@@ -35,13 +35,13 @@ import { DEFAULT_MANIFEST_FILE } from '../types.js'
 import { throwIfErrors } from '../../diagnostics.js'
 import type { Diagnostic } from '../../diagnostics.js'
 import { PgtestbedError } from '../../errors.js'
-import type { MigrationSet } from '../types.js'
+import { compareInputsManifest, computeInputsManifest } from '../migrator/manifest.js'
+import { isMigratorSet, type SchemaSet } from '../migrator/types.js'
 import { compareManifest } from './manifest-check.js'
 import {
   SUM_PREFIX,
-  chainLink,
+  chainRecords,
   decodeSum,
-  encodeSum,
   formatEntryLine,
   headerSum,
   readRecord,
@@ -79,21 +79,16 @@ const CONFLICT = /^(<{7}|={7}|>{7})( |$)/
 
 /**
  * Computes the manifest of a migration set: one chained checksum per migration, in apply order.
- * Reads every file of every migration (CRLF normalised).
+ * Reads every file of every migration (CRLF normalised). For a migrate command or function: one
+ * line per input file, in path order.
  *
  * @example
  * const manifest = await computeManifest(set)
  * manifest.entries[0] // { path: '001_init.sql', sum: 'h1:…' }
  */
-export async function computeManifest(set: MigrationSet): Promise<Manifest> {
-  const records = await Promise.all(set.migrations.map((m) => readRecord(set, m)))
-  const entries: ManifestEntry[] = []
-  let previous: Buffer | undefined
-  for (const record of records) {
-    previous = chainLink(previous, record)
-    entries.push({ path: record.path, sum: encodeSum(previous) })
-  }
-  return { sum: headerSum(entries.map(formatEntryLine)), entries }
+export async function computeManifest(set: SchemaSet): Promise<Manifest> {
+  if (isMigratorSet(set)) return computeInputsManifest(set)
+  return chainRecords(await Promise.all(set.migrations.map((m) => readRecord(set, m))))
 }
 
 /**
@@ -287,7 +282,7 @@ export interface ManifestPathOptions {
  * manifestPath(set, 'db/lock.sum', { cwd: '/repo' }) // '/repo/db/lock.sum'
  */
 export function manifestPath(
-  set: MigrationSet,
+  set: Pick<SchemaSet, 'dir'>,
   file?: string,
   options: ManifestPathOptions = {},
 ): string {
@@ -301,7 +296,7 @@ export function manifestPath(
  * itself. Every entry point (the testbed, `pgtestbed check`, `up`/`down`) decides this way.
  */
 export async function declaredManifest(
-  set: MigrationSet,
+  set: Pick<SchemaSet, 'dir'>,
   setting: string | readonly string[] | false | 'auto',
 ): Promise<string | readonly string[] | undefined> {
   if (setting === false) return undefined
@@ -328,7 +323,7 @@ export async function declaredManifest(
  * if (changed) console.log(`updated ${file}`)
  */
 export async function writeManifest(
-  set: MigrationSet,
+  set: SchemaSet,
   file?: string,
   options: ManifestPathOptions = {},
 ): Promise<{ file: string; changed: boolean }> {
@@ -391,18 +386,17 @@ function writeFailureFix(target: string, error: unknown): string {
  * await checkManifest(set, 'db/lock.sum', { cwd: projectRoot }) // <projectRoot>/db/lock.sum
  */
 export async function checkManifest(
-  set: MigrationSet,
+  set: SchemaSet,
   manifest?: string | readonly string[],
   options: ManifestPathOptions = {},
 ): Promise<Diagnostic[]> {
+  const compare = (source: Parameters<typeof compareInputsManifest>[1]) =>
+    isMigratorSet(set) ? compareInputsManifest(set, source) : compareManifest(set, source)
   if (manifest !== undefined && typeof manifest !== 'string') {
-    return compareManifest(set, { kind: 'list', items: manifest })
+    return compare({ kind: 'list', items: manifest })
   }
   const parsed = await readManifest(manifestPath(set, manifest, options))
   // No header: the file is missing, empty or conflicted, and its lines cannot be trusted.
   if (parsed.sum === '') return parsed.diagnostics
-  return [
-    ...parsed.diagnostics,
-    ...(await compareManifest(set, { kind: 'file', manifest: parsed })),
-  ]
+  return [...parsed.diagnostics, ...(await compare({ kind: 'file', manifest: parsed }))]
 }

@@ -73,13 +73,25 @@ function checkScope(scope: readonly Located[], set: MigrationSet, why: string, o
         fix:
           set.format === 'drizzle'
             ? 'drizzle-kit applies all pending migrations in one transaction, so a fresh database always hits this: do not use the new value in migration SQL (set it from application code), or recreate the enum type instead of adding a value'
-            : 'move the `ALTER TYPE … ADD VALUE` into an earlier migration of its own, so it is committed before the value is used',
+            : set.format === 'node-pg-migrate' && source.at.file !== item.file
+              ? "node-pg-migrate's CLI applies all pending migrations in one transaction, so a fresh database hits this: run node-pg-migrate with --no-single-transaction, or do not use the new value in a migration applied in the same run"
+              : 'move the `ALTER TYPE … ADD VALUE` into an earlier migration of its own, so it is committed before the value is used',
       })
     }
   }
 }
 
 const ADDS_VALUE = /add\s+value/i
+
+/**
+ * Tools that apply every pending migration in one transaction by default: drizzle-orm's migrator,
+ * and node-pg-migrate's CLI (`--single-transaction` defaults to true). A fresh database then
+ * meets all Up sections in one transaction, whatever pgtestbed does.
+ */
+const ONE_TRANSACTION_FOR_ALL: Partial<Record<MigrationSet['format'], string>> = {
+  drizzle: 'drizzle-kit applies all pending migrations in one transaction',
+  'node-pg-migrate': "node-pg-migrate's CLI applies all pending migrations in one transaction",
+}
 
 function sectionCommands(section: MigrationSection, scan: StatementScanner): Located[] {
   return section.statements.flatMap((statement) =>
@@ -92,7 +104,7 @@ function sectionCommands(section: MigrationSection, scan: StatementScanner): Loc
  * new enum value used in the transaction that added it.
  * Transactions are modelled per format: a transactional section is one; a non-transactional
  * section's statements are one each (a multi-command string is an implicit transaction); drizzle
- * runs all pending migrations in one, so its whole Up chain is one scope.
+ * and node-pg-migrate's CLI run all pending migrations in one, so the whole Up chain is one scope.
  *
  * @example
  * checkEnumValues(set, createScanner()) // [{ code: 'ENUM_VALUE_IN_TRANSACTION', severity: 'error', ... }]
@@ -101,10 +113,11 @@ export function checkEnumValues(set: MigrationSet, scan: StatementScanner): Diag
   const out: Diagnostic[] = []
   const addsValue = (section: MigrationSection | null) =>
     section?.statements.some((s) => ADDS_VALUE.test(s.sql)) ?? false
-  if (set.format === 'drizzle') {
+  const oneTransaction = ONE_TRANSACTION_FOR_ALL[set.format]
+  if (oneTransaction) {
     if (!set.migrations.some((m) => addsValue(m.up))) return out
     const scope = set.migrations.flatMap((m) => sectionCommands(m.up, scan))
-    checkScope(scope, set, 'drizzle-kit applies all pending migrations in one transaction', out)
+    checkScope(scope, set, oneTransaction, out)
     return out
   }
   for (const migration of set.migrations) {

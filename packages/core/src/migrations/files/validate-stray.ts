@@ -26,6 +26,8 @@ const SKIPS: Record<MigrationFormat, string> = {
     'dbmate only reads files whose name starts with digits and ends in `.sql`, so it silently skips this one and never applies it',
   drizzle:
     'drizzle-kit only applies the `.sql` files its journal lists, so it never applies this one',
+  prisma: 'Prisma runs only `<folder>/migration.sql`, so it never applies this one',
+  'node-pg-migrate': 'node-pg-migrate reads only the top level of the migrations folder',
 }
 
 function fixFor(set: MigrationSet, base: string): string {
@@ -38,7 +40,7 @@ function fixFor(set: MigrationSet, base: string): string {
   const width = /^\d+/.exec(set.migrations[0] ? path.basename(set.migrations[0].up.file) : '')?.[0]
   const proposal = proposeName(base, set.format, nextVersion(versions, width?.length ?? 1))
   const move = 'move it out of the migrations folder (seeds and test data belong elsewhere)'
-  return proposal && set.format !== 'drizzle'
+  return proposal && set.format !== 'drizzle' && set.format !== 'prisma'
     ? `rename it to ${proposal} if it is a migration, or ${move}`
     : move
 }
@@ -68,7 +70,8 @@ export function checkStrayFiles(set: MigrationSet, entries: readonly string[]): 
     const base = path.posix.basename(entry)
     if (known.has(file) || IGNORED_FILES.has(base)) continue
     if (!isTopLevel(entry)) {
-      if (set.format !== 'drizzle' && SQL_LIKE.test(base)) {
+      // drizzle v1 and Prisma keep their migrations in sub-folders and report those files themselves.
+      if (set.format !== 'drizzle' && set.format !== 'prisma' && SQL_LIKE.test(base)) {
         const folder = entry.slice(0, entry.indexOf('/'))
         subFolders.set(folder, [...(subFolders.get(folder) ?? []), entry])
       }

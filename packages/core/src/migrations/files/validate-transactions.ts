@@ -45,6 +45,8 @@ const TOOL: Record<MigrationFormat, string> = {
   'golang-migrate': 'golang-migrate',
   drizzle: 'drizzle-kit',
   dbmate: 'dbmate',
+  prisma: 'Prisma',
+  'node-pg-migrate': 'node-pg-migrate',
 }
 
 type Direction = 'Up' | 'Down'
@@ -58,7 +60,10 @@ function inTransactionFix(format: MigrationFormat, direction: Direction): string
     case 'drizzle':
       return 'drizzle-kit runs every pending migration in one transaction and has no way to opt out: remove it from the drizzle migration (e.g. use plain `CREATE INDEX` without CONCURRENTLY) and run the concurrent form outside drizzle'
     case 'golang-migrate':
+    case 'prisma':
       return 'put it alone in a migration file of its own'
+    case 'node-pg-migrate':
+      return 'node-pg-migrate runs every SQL migration in a transaction: write this migration in JavaScript with `pgm.noTransaction()` and let node-pg-migrate build the template (the `migrate: { command }` recipe), or run the statement outside node-pg-migrate'
   }
 }
 
@@ -70,7 +75,10 @@ function sharedStringFix(format: MigrationFormat, direction: Direction): string 
       return `dbmate sends a whole block as one query string: move it into a migration of its own whose block holds only this statement, under \`-- migrate:${direction.toLowerCase()} transaction:false\``
     case 'golang-migrate':
       return `golang-migrate sends the whole file as one query string: move it into a migration file of its own (\`<version>_<name>.${direction.toLowerCase()}.sql\`) that holds only this statement`
+    case 'prisma':
+      return 'Prisma sends the whole migration.sql as one query string: move it into a migration of its own (`prisma migrate dev --create-only`) that holds only this statement'
     case 'drizzle':
+    case 'node-pg-migrate':
       return inTransactionFix(format, direction)
   }
 }

@@ -89,6 +89,9 @@ function mixedVersioning(set: MigrationSet): Diagnostic[] {
     dbmate: () =>
       'rename the files so all versions use one scheme (`dbmate new` writes timestamps); renumber only files no shared database has applied yet',
     drizzle: () => 'rename the files so all versions use one scheme',
+    prisma: () => 'rename the folders so all use one scheme',
+    'node-pg-migrate': () =>
+      'rename the files so all prefixes use one scheme (`node-pg-migrate create` keeps to the configured --migration-filename-format); renumber only files no shared database has applied yet',
   }
   return [
     {
@@ -111,6 +114,9 @@ const GAP_RISK: Record<MigrationFormat, string> = {
   dbmate:
     'a file numbered in the gap and added later is applied out of order by dbmate (or refused with --strict)',
   drizzle: '',
+  prisma: '',
+  'node-pg-migrate':
+    'a file numbered in the gap and added later is refused by node-pg-migrate on databases already past it ("Not run migration … is preceding already run migration …") unless it runs with --no-check-order',
 }
 
 function versionGaps(set: MigrationSet): Diagnostic[] {
@@ -145,25 +151,34 @@ function versionGaps(set: MigrationSet): Diagnostic[] {
  */
 function downRules(set: MigrationSet): Diagnostic[] {
   const out: Diagnostic[] = []
-  // drizzle has no down migrations; dbmate refuses a file without a down block (a load error).
-  if (set.format === 'drizzle' || set.format === 'dbmate') return out
+  // drizzle and Prisma have no down migrations; dbmate refuses a file without a down block.
+  if (set.format === 'drizzle' || set.format === 'dbmate' || set.format === 'prisma') return out
   for (const m of set.migrations) {
     if (m.down) continue
     const file = name(set, m)
-    const goose = set.format === 'goose'
-    out.push({
-      severity: 'warning',
-      code: 'MISSING_DOWN',
-      message: goose
-        ? `${file} has no \`-- +goose Down\` section: rolling it back only deletes its version row and leaves its changes in place`
-        : `${file} has no down file: rolling it back only changes the recorded version and leaves its changes in place`,
-      file: m.up.file,
-      fix: goose
-        ? 'add `-- +goose Down` after the Up section, followed by the SQL that undoes it'
-        : `add ${file.replace(/\.up\.([^.]*)$/, '.down.$1')} with the SQL that undoes the up file`,
-    })
+    const { message, fix } = missingDownText(set.format, file)
+    out.push({ severity: 'warning', code: 'MISSING_DOWN', message, file: m.up.file, fix })
   }
   return out
+}
+
+function missingDownText(format: MigrationFormat, file: string): { message: string; fix: string } {
+  if (format === 'goose') {
+    return {
+      message: `${file} has no \`-- +goose Down\` section: rolling it back only deletes its version row and leaves its changes in place`,
+      fix: 'add `-- +goose Down` after the Up section, followed by the SQL that undoes it',
+    }
+  }
+  if (format === 'node-pg-migrate') {
+    return {
+      message: `${file} has no \`-- Down Migration\` section: node-pg-migrate refuses to roll it back ("User has disabled down migration on file")`,
+      fix: 'add a line `-- Down Migration` after the Up SQL, followed by the SQL that undoes it',
+    }
+  }
+  return {
+    message: `${file} has no down file: rolling it back only changes the recorded version and leaves its changes in place`,
+    fix: `add ${file.replace(/\.up\.([^.]*)$/, '.down.$1')} with the SQL that undoes the up file`,
+  }
 }
 
 /** What {@link validateMigrations} needs besides the set. */

@@ -1,10 +1,12 @@
 import type pg from 'pg'
-import { PgtestbedError } from '../../../errors.js'
+import { isPgtestbedError, PgtestbedError } from '../../../errors.js'
 import type { MigrationFormat, MigrationSet } from '../../types.js'
 import { dbmateVersionTable } from './dbmate.js'
 import { drizzleVersionTable } from './drizzle.js'
 import { golangMigrateVersionTable } from './golang-migrate.js'
 import { gooseVersionTable } from './goose.js'
+import { nodePgMigrateVersionTable } from './node-pg-migrate.js'
+import { prismaVersionTable } from './prisma.js'
 import type { VersionState, VersionTableDriver } from './types.js'
 
 const DRIVERS: Record<MigrationFormat, VersionTableDriver> = {
@@ -12,6 +14,8 @@ const DRIVERS: Record<MigrationFormat, VersionTableDriver> = {
   'golang-migrate': golangMigrateVersionTable,
   dbmate: dbmateVersionTable,
   drizzle: drizzleVersionTable,
+  prisma: prismaVersionTable,
+  'node-pg-migrate': nodePgMigrateVersionTable,
 }
 
 /** The version-table driver of a migration tool. */
@@ -40,6 +44,8 @@ export async function loadVersionState(
       rows: created.rows,
     }
   } catch (error) {
+    // A refusal worded by the driver (Prisma's "the database schema is not empty") stands as it is.
+    if (isPgtestbedError(error)) throw error
     const reason = error instanceof Error ? error.message : String(error)
     throw new PgtestbedError(
       'APPLY_FAILED',

@@ -32,8 +32,18 @@ export interface VersionRow {
   hash?: string
   /** drizzle v1 `name`. */
   name?: string | null
-  /** goose `tstamp`, drizzle v1 `applied_at`. */
+  /** goose `tstamp`, drizzle v1 `applied_at`, Prisma `finished_at`, node-pg-migrate `run_on`. */
   appliedAt?: Date
+  /** Prisma: the row's `checksum` of `migration.sql`. */
+  checksum?: string
+  /** Prisma: when the migration started (`started_at`). */
+  startedAt?: Date
+  /** Prisma: the run failed (`finished_at` and `rolled_back_at` are both NULL). */
+  failed?: boolean
+  /** Prisma: `prisma migrate resolve --rolled-back` marked the row (`rolled_back_at` set). */
+  rolledBack?: boolean
+  /** Prisma: the error text recorded for a failed run (`logs`). */
+  logs?: string | null
 }
 
 /** What a version table holds, as read at the start of a run. */
@@ -51,7 +61,7 @@ export interface Classification {
   unknown: UnknownVersion[]
   /** The tool's idea of the current version; `null` when nothing is recorded. */
   currentVersion: string | null
-  /** golang-migrate only: the last run failed part-way. */
+  /** golang-migrate: the last run failed part-way; Prisma: a run failed and is not resolved. */
   dirty: boolean
 }
 
@@ -63,6 +73,11 @@ export interface Classification {
 export interface Bookkeeping {
   before?: string
   record: string
+  /**
+   * SQL that records a failed run, given the error's message (Prisma writes it into `logs` of the
+   * row `before` inserted). Run after the failure, in autocommit; best effort.
+   */
+  failed?: (message: string) => string
 }
 
 /** A recorded version the rollback would reach but cannot undo: no file has it. */
@@ -92,8 +107,16 @@ export interface VersionTableDriver {
   read(client: pg.ClientBase, location: TableLocation): Promise<VersionRow[]>
   /** Places each migration as applied, pending or missing. */
   classify(set: MigrationSet, state: VersionState): Classification
-  /** Throws when the tool would refuse to migrate up from this state (dirty, unknown version…). */
-  checkUp?(set: MigrationSet, state: VersionState, classification: Classification): void
+  /**
+   * Throws when the tool would refuse to migrate up from this state (dirty, a failed Prisma run,
+   * node-pg-migrate's order check unless `allowMissing`…).
+   */
+  checkUp?(
+    set: MigrationSet,
+    state: VersionState,
+    classification: Classification,
+    options: { allowMissing: boolean },
+  ): void
   /**
    * How missing (out-of-order) migrations are handled on the way up: `'refuse'` fails unless
    * `allowMissing` (goose, drizzle journal), `'apply'` applies them in order (dbmate, drizzle v1).

@@ -143,8 +143,9 @@ export const dbmateFormat: FormatModule = {
   async detect(context) {
     const candidates = topLevelEntries(context).filter((e) => DBMATE_NAME.test(e))
     const texts = await Promise.all(candidates.map((e) => context.read(e).catch(() => '')))
-    if (texts.some((text) => DIRECTIVE_ANYWHERE.test(text))) return 2
-    return candidates.length > 0 ? 1 : 0
+    const directed = candidates.filter((_, i) => DIRECTIVE_ANYWHERE.test(texts[i] ?? ''))
+    if (directed.length > 0) return { score: 3, evidence: directed }
+    return { score: candidates.length > 0 ? 1 : 0, evidence: candidates }
   },
   async load(context): Promise<FormatLoadResult> {
     const diagnostics: Diagnostic[] = []

@@ -7,6 +7,10 @@ import { loadJournalLayout } from './drizzle-journal.js'
 
 /** `meta/0000_snapshot.json`: drizzle-kit's schema snapshots, proof of a drizzle folder. */
 const SNAPSHOT = /^meta\/[^/]*_snapshot\.json$/
+/** `<folder>/snapshot.json`: drizzle-kit v1 writes one next to every `migration.sql`. */
+const V1_SNAPSHOT = /^[^/]+\/snapshot\.json$/
+/** `<folder>/migration.sql`: drizzle v1's layout, and Prisma Migrate's. */
+const V1_MIGRATION = /^[^/]+\/migration\.sql$/
 
 function v1Folders(context: FormatContext): string[] {
   return topLevelFolders(context.entries).filter(
@@ -36,9 +40,14 @@ export const drizzleFormat: FormatModule = {
   defaultVersionTable: { schema: 'drizzle', table: '__drizzle_migrations' },
 
   async detect(context) {
-    const proves = (entry: string) =>
-      entry === JOURNAL_PATH || SNAPSHOT.test(entry) || /^[^/]+\/migration\.sql$/.test(entry)
-    return context.entries.some(proves) ? 2 : 0
+    // The journal and the snapshots are drizzle-kit's own files; `<folder>/migration.sql` alone
+    // is also Prisma Migrate's layout.
+    const own = context.entries.filter(
+      (entry) => entry === JOURNAL_PATH || SNAPSHOT.test(entry) || V1_SNAPSHOT.test(entry),
+    )
+    if (own.length > 0) return { score: 3, evidence: own }
+    const folders = context.entries.filter((entry) => V1_MIGRATION.test(entry))
+    return { score: folders.length > 0 ? 2 : 0, evidence: folders }
   },
 
   async load(context): Promise<FormatLoadResult> {

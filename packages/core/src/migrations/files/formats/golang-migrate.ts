@@ -199,7 +199,8 @@ export const golangMigrateFormat: FormatModule = {
   defaultVersionTable: { table: 'schema_migrations' },
   async detect(context) {
     // `.up.`/`.down.` pairs are golang-migrate's signature; no other tool names files this way.
-    return topLevelEntries(context).some((e) => GOLANG_MIGRATE_NAME.test(e)) ? 2 : 0
+    const named = topLevelEntries(context).filter((e) => GOLANG_MIGRATE_NAME.test(e))
+    return { score: named.length > 0 ? 3 : 0, evidence: named }
   },
   async load(context): Promise<FormatLoadResult> {
     const diagnostics: Diagnostic[] = []

@@ -185,8 +185,10 @@ export const gooseFormat: FormatModule = {
   async detect(context) {
     const candidates = topLevelEntries(context).filter((e) => e.endsWith('.sql'))
     const texts = await Promise.all(candidates.map((e) => context.read(e).catch(() => '')))
-    if (texts.some((text) => ANNOTATION.test(text))) return 2
-    return candidates.some((e) => parseGooseFileName(e).ok) ? 1 : 0
+    const annotated = candidates.filter((_, i) => ANNOTATION.test(texts[i] ?? ''))
+    if (annotated.length > 0) return { score: 3, evidence: annotated }
+    const named = candidates.filter((e) => parseGooseFileName(e).ok)
+    return { score: named.length > 0 ? 1 : 0, evidence: named }
   },
   async load(context): Promise<FormatLoadResult> {
     const diagnostics: Diagnostic[] = []

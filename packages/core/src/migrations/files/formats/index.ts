@@ -4,14 +4,18 @@ import { dbmateFormat } from './dbmate.js'
 import { drizzleFormat } from './drizzle.js'
 import { golangMigrateFormat } from './golang-migrate.js'
 import { gooseFormat } from './goose.js'
+import { nodePgMigrateFormat } from './node-pg-migrate.js'
+import { prismaFormat } from './prisma.js'
 import type { FormatModule } from './types.js'
 
 /** Every format module, in detection order (the order of `MIGRATION_FORMATS`). */
 export const FORMAT_MODULES: readonly FormatModule[] = [
   gooseFormat,
   golangMigrateFormat,
+  prismaFormat,
   drizzleFormat,
   dbmateFormat,
+  nodePgMigrateFormat,
 ]
 
 /**

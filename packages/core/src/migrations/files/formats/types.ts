@@ -33,16 +33,29 @@ export interface FormatLoadResult {
   layout?: 'journal' | 'folders'
 }
 
+/**
+ * How sure a format module is that a folder is in its format, and which files say so:
+ * - 0: not at all;
+ * - 1: file names fit (numbered `.sql` files, which several tools share);
+ * - 2: the layout fits (`<name>/migration.sql` folders, which Prisma and drizzle v1 share);
+ * - 3: a file only this tool writes proves it (`-- +goose Up`, `migration_lock.toml`, a drizzle
+ *   journal or snapshot, `.up.sql`/`.down.sql` pairs, `-- migrate:up`, `-- Up Migration`).
+ *
+ * `evidence` lists the entries (relative to the folder) behind the score, so detection can tell
+ * one set of files that fits two tools (a choice, with a warning) from files of two tools.
+ */
+export interface Detection {
+  score: 0 | 1 | 2 | 3
+  evidence: readonly string[]
+}
+
 /** One supported migration tool: how to recognise its folders and read them. */
 export interface FormatModule {
   format: MigrationFormat
   /** The tool's own version table. */
   defaultVersionTable: VersionTable
-  /**
-   * How sure this module is that the folder is in its format: 0 = not at all, 1 = file names
-   * match, 2 = content or layout proves it (a `-- +goose` annotation, a `meta/_journal.json`).
-   */
-  detect(context: FormatContext): Promise<number>
+  /** How sure this module is that the folder is in its format (see {@link Detection}). */
+  detect(context: FormatContext): Promise<Detection>
   /** Reads and parses every migration in the folder, both directions. */
   load(context: FormatContext): Promise<FormatLoadResult>
 }

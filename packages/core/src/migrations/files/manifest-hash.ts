@@ -10,7 +10,7 @@ export const SUM_PREFIX = 'h1:'
 const SEED = Buffer.alloc(32)
 
 /** A SHA-256 digest as written in the file: `h1:` + base64 (44 characters). */
-export function encodeSum(digest: Buffer): string {
+function encodeSum(digest: Buffer): string {
   return SUM_PREFIX + digest.toString('base64')
 }
 

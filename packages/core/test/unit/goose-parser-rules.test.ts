@@ -13,7 +13,6 @@ import {
   parseGooseSql,
   statementFileLine,
 } from '../../src/migrations/files/sqlparser/goose.js'
-import { SqlScanner } from '../../src/migrations/files/sqlparser/sql-scan.js'
 
 const FILE = '/app/migrations/00001_test.sql'
 const parse = (text: string, env: Record<string, string> = {}) =>
@@ -118,32 +117,6 @@ describe('extractAnnotation (goose Test_extractAnnotation)', () => {
     expect(isAnnotationLine('SELECT 1; -- +goose Down')).toBe(false)
     expect(isAnnotationLine('-- goose Up')).toBe(false)
     expect(isAnnotationLine('\ufeff-- +goose Up')).toBe(false)
-  })
-})
-
-describe('SqlScanner', () => {
-  const openAfter = (...lines: string[]) => {
-    const scanner = new SqlScanner()
-    lines.forEach((l, i) => scanner.scanLine(l, i + 1))
-    return scanner.open === null ? null : [scanner.open, scanner.openLine]
-  }
-
-  it('should track constructs that stay open across lines', () => {
-    expect(openAfter('AS $$', 'BEGIN')).toEqual(['dollar-quote', 1])
-    expect(openAfter('AS $fn$', 'SELECT $$;', '$fn$;')).toBeNull()
-    expect(openAfter("VALUES ('a;", "b');")).toBeNull()
-    expect(openAfter("VALUES ('it''s;")).toEqual(['string', 1])
-    expect(openAfter("SELECT E'\\'';")).toBeNull()
-    expect(openAfter("SELECT E'\\';")).toEqual(['escape-string', 1])
-    expect(openAfter("SELECT xE'\\';")).toBeNull()
-    expect(openAfter('SELECT "a;')).toEqual(['quoted-identifier', 1])
-    expect(openAfter('/* a /* b */', 'still;')).toEqual(['block-comment', 1])
-  })
-
-  it('should not open a dollar quote for parameters or names that contain $', () => {
-    expect(openAfter('SELECT $1;')).toBeNull()
-    expect(openAfter('CREATE TABLE a$b$ (x int);')).toBeNull()
-    expect(openAfter("SELECT '$$'; -- $$")).toBeNull()
   })
 })
 

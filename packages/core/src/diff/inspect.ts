@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg'
-import type { Queryable } from '../templates/admin.js'
+import type { Queryable } from '../internal/queryable.js'
 import { SqlLexer } from '../migrations/files/sqlparser/lexer.js'
 import {
   COLUMNS_SQL,

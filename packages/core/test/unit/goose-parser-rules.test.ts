@@ -190,6 +190,13 @@ describe('parseGooseSql', () => {
     ])
   })
 
+  it('should name the line a construct opened on when empty lines follow it', () => {
+    const text = ['-- +goose Up', 'DO $$', '', 'BEGIN PERFORM 1;', 'END $$;'].join('\n')
+    const [split] = parse(text).diagnostics
+    expect(split?.code).toBe('DOLLAR_QUOTE_SPLIT')
+    expect(split?.message).toContain('inside the dollar-quoted body ($$) opened at line 2')
+  })
+
   it('should say when a quote split by goose is never closed', () => {
     const result = parse("-- +goose Up\nINSERT INTO t VALUES ('a;\nb;\n")
     expect(result.diagnostics.map((d) => d.code)).toEqual(['DOLLAR_QUOTE_SPLIT'])

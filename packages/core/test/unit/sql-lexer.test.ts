@@ -21,8 +21,8 @@ const openAfter = (...lines: string[]) => {
   const lexer = new SqlLexer()
   let openLine = 0
   lines.forEach((text, i) => {
+    let resumed = lexer.open !== null
     lexer.read(text)
-    let resumed = false
     while (lexer.next()) resumed = lexer.resumed
     if (lexer.open !== null && !resumed) openLine = i + 1
   })
@@ -160,6 +160,7 @@ describe('SqlLexer', () => {
 
   it('should carry a construct open at the end of one text into the next', () => {
     expect(openAfter('AS $$', 'BEGIN')).toEqual(['dollar-quote', 1])
+    expect(openAfter('AS $$', '', 'BEGIN', '')).toEqual(['dollar-quote', 1])
     expect(openAfter('AS $fn$', 'SELECT $$;', '$fn$;')).toBeNull()
     expect(openAfter("VALUES ('a;", "b');")).toBeNull()
     expect(openAfter("VALUES ('it''s;")).toEqual(['string', 1])

@@ -381,8 +381,9 @@ class GooseParser {
 
   /** Reads one statement line; remembers where a construct still open at its end started. */
   private scan(text: string, lineNo: number): void {
+    // A line without tokens (an empty one) leaves the construct open before it unchanged.
+    let resumed = this.lexer.open !== null
     const lexer = this.lexer.read(text)
-    let resumed = false
     while (lexer.next()) resumed = lexer.resumed
     if (lexer.open !== null && !resumed) this.openLine = lineNo
   }

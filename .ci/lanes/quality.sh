@@ -2,6 +2,7 @@
 # The quality lane: `pnpm check:quality` (root package.json), the same command a developer runs.
 # Run by .ci/run from the repository root, after the tests; any finding fails CI. It runs:
 # - prettier --check over code and config (.prettierignore leaves out markdown, SQL and fixtures);
+# - pnpm run lint: Biome's recommended lint rules (biome.jsonc) over the TS/JS sources;
 # - turbo run build typecheck: every package's `tsc --noEmit`, tests and TS fixtures included;
 # - knip (knip.json): unused files, exports and dependencies across the workspace;
 # - check:packages: attw --pack on each published package's tarball. The exceptions, each narrow:

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { stripVTControlCharacters } from 'node:util'
 import { resolveServer, stopEmbeddedServer, type EmbeddedPostgresServer } from '@pgtestbed/core'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -65,7 +66,7 @@ it('should run api and worker at once on one embedded server, build the template
     ['run', 'test', '--filter=./examples/workspace/packages/*', '--only', '--output-logs=full'],
     env,
   )
-  const plain = output.replace(/\u001b\[[0-9;]*m/g, '')
+  const plain = stripVTControlCharacters(output)
   expect(
     plain,
     'turbo must find both packages: list examples/workspace/packages/* in pnpm-workspace.yaml',

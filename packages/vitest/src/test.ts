@@ -41,7 +41,7 @@ export const DEFAULT_DB_POOL_MAX = 5
  */
 export const test: TestAPI<PgtestbedFixtures> = base.extend<PgtestbedFixtures>({
   db: [
-    // eslint-disable-next-line no-empty-pattern -- Vitest reads the fixtures a fixture uses from this pattern
+    // biome-ignore lint/correctness/noEmptyPattern: Vitest reads the fixtures a fixture uses from this pattern
     async ({}, use) => {
       const file = currentFileDatabase()
       if (!file) {

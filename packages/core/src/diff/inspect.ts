@@ -1,5 +1,6 @@
 import type { QueryResultRow } from 'pg'
-import type { Queryable } from '../templates/admin.js'
+import type { Queryable } from '../internal/queryable.js'
+import { SqlLexer } from '../migrations/files/sqlparser/lexer.js'
 import {
   COLUMNS_SQL,
   CONSTRAINTS_SQL,
@@ -416,17 +417,14 @@ export function indexColumns(definition: string): string | null {
   const using = /\bUSING \S+ \(/.exec(definition)
   if (!using) return null
   const start = using.index + using[0].length
+  // The lexer steps over parentheses inside string literals and quoted names.
+  const lexer = new SqlLexer().read(definition, start)
   let depth = 1
-  let quote: string | undefined
-  for (let i = start; i < definition.length; i++) {
-    const c = definition[i]!
-    if (quote) {
-      if (c === quote) quote = undefined
-      continue
-    }
-    if (c === "'" || c === '"') quote = c
-    else if (c === '(') depth++
-    else if (c === ')' && --depth === 0) return definition.slice(start, i)
+  while (lexer.next()) {
+    if (lexer.kind !== 'symbol') continue
+    const c = definition[lexer.start]
+    if (c === '(') depth++
+    else if (c === ')' && --depth === 0) return definition.slice(start, lexer.start)
   }
   return null
 }

@@ -153,10 +153,10 @@ export async function indexOrigins(
   const origins: OriginIndex = new Map()
   // Only statements that mention one of the names (as a whole word) can touch those objects:
   // the others need no parse.
-  const escape = (n: string) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const escapeRegExp = (n: string) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const wanted =
     names && names.length > 0
-      ? new RegExp(`(?<![\\w$])(?:${names.map(escape).join('|')})(?![\\w$])`, 'i')
+      ? new RegExp(`(?<![\\w$])(?:${names.map(escapeRegExp).join('|')})(?![\\w$])`, 'i')
       : names
         ? /$^/
         : undefined

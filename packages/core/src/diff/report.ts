@@ -1,5 +1,5 @@
 import { structuredPatch } from 'diff'
-import pc from 'picocolors'
+import type pc from 'picocolors'
 import type { DiffGroup, Difference, SchemaDiff, SideLabels } from './types.js'
 
 /** Colour functions of a report (plain text without them). */

@@ -51,7 +51,7 @@ export function parseSuppression(text: string): Omit<Suppression, 'line'> | unde
 
 /** True when a line is only a `--` comment (or a goose/dbmate annotation, which is one). */
 function isCommentLine(text: string | undefined): boolean {
-  return text !== undefined && text.trimStart().startsWith('--')
+  return text?.trimStart().startsWith('--') === true
 }
 
 /**

@@ -2,13 +2,7 @@ import pg from 'pg'
 import { PgtestbedError } from '../errors.js'
 import { describePgError } from './sql.js'
 
-/** Anything that runs a query: a `pg.Client`, a pool client or a `pg.Pool`. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>
-}
+export type { Queryable } from '../internal/queryable.js'
 
 /** `host:port/database` of a URL, never its password (for messages). */
 export function describeUrl(url: string): string {

@@ -64,8 +64,7 @@ const TOUCH_AFTER_MS = 60_000
 function isComplete(entry: DatabaseEntry | undefined, fingerprint: Fingerprint): boolean {
   const r = entry?.record
   return (
-    entry !== undefined &&
-    entry.isTemplate &&
+    entry?.isTemplate === true &&
     r?.kind === 'template' &&
     r.complete === true &&
     r.fingerprint === fingerprint.hash

@@ -50,7 +50,7 @@ async function create(
   return name
 }
 
-function clone(suffix: string, fields: Partial<OwnershipRecord> = {}): OwnershipRecord {
+function clone(fields: Partial<OwnershipRecord> = {}): OwnershipRecord {
   return {
     ...newRecord({ kind: 'clone', project, template: templateNameFor(hashText(`t1-${run}`)) }),
     ...fields,
@@ -78,23 +78,20 @@ const db: Record<string, string> = {}
 beforeAll(async () => {
   const c = (s: string) => `${KIND_PREFIXES.clone}${run}_${s}`
   db.user = await create(userDatabase, undefined)
-  db.deadClone = await create(c('dead'), clone('dead', { pid: deadPid }))
-  db.liveClone = await create(c('live'), clone('live'))
-  db.remoteYoung = await create(
-    c('remote_young'),
-    clone('ry', { host: `elsewhere-${run}`, pid: 12 }),
-  )
+  db.deadClone = await create(c('dead'), clone({ pid: deadPid }))
+  db.liveClone = await create(c('live'), clone())
+  db.remoteYoung = await create(c('remote_young'), clone({ host: `elsewhere-${run}`, pid: 12 }))
   db.remoteOld = await create(
     c('remote_old'),
-    clone('ro', { host: `elsewhere-${run}`, pid: 12, createdAt: ago(48 * HOUR) }),
+    clone({ host: `elsewhere-${run}`, pid: 12, createdAt: ago(48 * HOUR) }),
   )
   db.keptOld = await create(
     c('kept_old'),
-    clone('ko', { pid: deadPid, kept: true, keptAt: ago(4 * 24 * HOUR) }),
+    clone({ pid: deadPid, kept: true, keptAt: ago(4 * 24 * HOUR) }),
   )
   db.keptYoung = await create(
     c('kept_young'),
-    clone('ky', { pid: deadPid, kept: true, keptAt: ago(HOUR) }),
+    clone({ pid: deadPid, kept: true, keptAt: ago(HOUR) }),
   )
   const crashed = buildNameFor(hashText(`crashed-${run}`))
   db.crashedBuild = await create(
@@ -118,7 +115,7 @@ beforeAll(async () => {
   for (const [key, t] of Object.entries({ t0, t1, t2, t3, t4 }))
     db[key] = await create(t.name, t.record, true)
   // A live clone of t2 keeps t2 alive even though it is beyond keepTemplates.
-  db.t2Clone = await create(c('t2_clone'), { ...clone('t2c'), template: db.t2! })
+  db.t2Clone = await create(c('t2_clone'), { ...clone(), template: db.t2! })
 })
 
 afterAll(async () => {
@@ -214,7 +211,7 @@ describe('sweep', () => {
   test('should drop a leftover exactly once when several sweepers race for it, without errors', async () => {
     const name = await create(
       `${KIND_PREFIXES.build}${run}_race`,
-      { ...clone('race', { kind: 'build', pid: deadPid }) },
+      { ...clone({ kind: 'build', pid: deadPid }) },
       true,
     )
     const clients = await Promise.all(

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { applyMigrations } from '../../src/migrations/database/apply.js'
 import { MigrationApplyError } from '../../src/migrations/database/apply-errors.js'

@@ -77,7 +77,7 @@ describe('drizzle v1 folder layout', () => {
       code: 'UP_FILE_MISSING',
       fix: 'rename 20250104120000_typo/up.sql to 20250104120000_typo/migration.sql',
     })
-    expect(byFile['docs']).toMatchObject({
+    expect(byFile.docs).toMatchObject({
       severity: 'warning',
       code: 'STRAY_FILE',
       message: 'folder docs is not a migration folder (no migration.sql); drizzle ignores it',

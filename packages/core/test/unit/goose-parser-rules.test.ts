@@ -13,7 +13,6 @@ import {
   parseGooseSql,
   statementFileLine,
 } from '../../src/migrations/files/sqlparser/goose.js'
-import { SqlScanner } from '../../src/migrations/files/sqlparser/sql-scan.js'
 
 const FILE = '/app/migrations/00001_test.sql'
 const parse = (text: string, env: Record<string, string> = {}) =>
@@ -121,32 +120,6 @@ describe('extractAnnotation (goose Test_extractAnnotation)', () => {
   })
 })
 
-describe('SqlScanner', () => {
-  const openAfter = (...lines: string[]) => {
-    const scanner = new SqlScanner()
-    lines.forEach((l, i) => scanner.scanLine(l, i + 1))
-    return scanner.open === null ? null : [scanner.open, scanner.openLine]
-  }
-
-  it('should track constructs that stay open across lines', () => {
-    expect(openAfter('AS $$', 'BEGIN')).toEqual(['dollar-quote', 1])
-    expect(openAfter('AS $fn$', 'SELECT $$;', '$fn$;')).toBeNull()
-    expect(openAfter("VALUES ('a;", "b');")).toBeNull()
-    expect(openAfter("VALUES ('it''s;")).toEqual(['string', 1])
-    expect(openAfter("SELECT E'\\'';")).toBeNull()
-    expect(openAfter("SELECT E'\\';")).toEqual(['escape-string', 1])
-    expect(openAfter("SELECT xE'\\';")).toBeNull()
-    expect(openAfter('SELECT "a;')).toEqual(['quoted-identifier', 1])
-    expect(openAfter('/* a /* b */', 'still;')).toEqual(['block-comment', 1])
-  })
-
-  it('should not open a dollar quote for parameters or names that contain $', () => {
-    expect(openAfter('SELECT $1;')).toBeNull()
-    expect(openAfter('CREATE TABLE a$b$ (x int);')).toBeNull()
-    expect(openAfter("SELECT '$$'; -- $$")).toBeNull()
-  })
-})
-
 describe('parseGooseSql', () => {
   it('should report every problem in one run and keep parsing after each', () => {
     const text = [
@@ -215,6 +188,13 @@ describe('parseGooseSql', () => {
         fix: 'Put "-- +goose StatementBegin" above line 2 and "-- +goose StatementEnd" below line 6.',
       }),
     ])
+  })
+
+  it('should name the line a construct opened on when empty lines follow it', () => {
+    const text = ['-- +goose Up', 'DO $$', '', 'BEGIN PERFORM 1;', 'END $$;'].join('\n')
+    const [split] = parse(text).diagnostics
+    expect(split?.code).toBe('DOLLAR_QUOTE_SPLIT')
+    expect(split?.message).toContain('inside the dollar-quoted body ($$) opened at line 2')
   })
 
   it('should say when a quote split by goose is never closed', () => {

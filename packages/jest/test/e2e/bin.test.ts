@@ -30,7 +30,7 @@ describe('the pgtestbed command of @pgtestbed/jest', () => {
     }).catch((error: { code: number; stdout: string }) => error)
     expect('code' in failed && failed.code).toBe(2)
     expect(failed.stdout).toContain(
-      'DIR_NOT_FOUND  the migrations folder ' + path.join(example, 'no-such-folder'),
+      `DIR_NOT_FOUND  the migrations folder ${path.join(example, 'no-such-folder')}`,
     )
   })
 })

@@ -121,6 +121,7 @@ export async function openFileDatabase(
   hooks.afterAll(async function () {
     try {
       await closeAll(file.closables)
+      // biome-ignore lint/complexity/noArguments: a declared parameter would make Vitest read it as fixtures
       const task = fileTaskOf([...arguments])
       if (context.keepOnFailure && task && hasFailure(task)) {
         const url = await db.keep()

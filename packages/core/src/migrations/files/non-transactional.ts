@@ -2,11 +2,12 @@
  * Finds the top-level SQL commands in one statement's text and recognises the ones PostgreSQL
  * refuses to run inside a transaction block (SQLSTATE 25001).
  *
- * This is a cheap scanner, not a SQL parser: it knows enough of PostgreSQL's lexical rules
- * (comments, nested block comments, strings, `E''` strings, quoted identifiers, dollar quotes,
- * parentheses and `BEGIN ATOMIC … END` bodies) to find the `;` that end commands and the words
- * that start them. The lint step uses a real parser later.
+ * This is a cheap pass, not a SQL parser: on the tokens of the shared lexer (`sqlparser/lexer.ts`)
+ * it follows parentheses and `BEGIN ATOMIC … END` bodies to find the `;` that end commands and
+ * the words that start them. The lint step uses a real parser later.
  */
+
+import { SqlLexer } from './sqlparser/lexer.js'
 
 /** One top-level command found in a statement's text. */
 export interface SqlCommand {
@@ -28,10 +29,6 @@ interface NonTransactionalCommand {
   lineOffset: number
 }
 
-const isWordStart = (c: number) =>
-  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128
-const isDigit = (c: number) => c >= 48 && c <= 57
-const isWordPart = (c: number) => isWordStart(c) || isDigit(c) || c === 36
 const PUNCTUATION = new Set(['(', ')', ',', '.', '='])
 
 /**
@@ -45,135 +42,72 @@ const PUNCTUATION = new Set(['(', ')', ',', '.', '='])
  */
 export function splitSqlCommands(sql: string): SqlCommand[] {
   const commands: SqlCommand[] = []
-  const n = sql.length
   let tokens: string[] = []
-  let line = 0
   let commandLine = 0
+  // Lines are counted lazily, up to the first token of each command.
+  let line = 0
+  let counted = 0
   let depth = 0
   // Inside a SQL-standard function body (`BEGIN ATOMIC … END`) `;` does not end the command;
   // `CASE … END` pairs inside it must not close the body.
   let atomic = false
   let caseDepth = 0
 
-  const push = (token: string) => {
-    if (tokens.length === 0) commandLine = line
+  const push = (token: string, at: number) => {
+    if (tokens.length === 0) {
+      for (; counted < at; counted++) if (sql.charCodeAt(counted) === 0x0a) line++
+      commandLine = line
+    }
     tokens.push(token)
   }
-  // Advances past `end`, counting the newlines skipped.
-  const skipTo = (from: number, end: number) => {
-    for (let k = from; k < end; k++) if (sql.charCodeAt(k) === 10) line++
-    return end
-  }
-  const quoted = (from: number, quote: number, backslash: boolean): [string, number] => {
-    let k = from + 1
-    let value = ''
-    let start = k
-    while (k < n) {
-      const c = sql.charCodeAt(k)
-      if (backslash && c === 92) {
-        k += 2
-        continue
-      }
-      if (c === quote) {
-        if (sql.charCodeAt(k + 1) === quote) {
-          value += sql.slice(start, k + 1)
-          k += 2
-          start = k
-          continue
-        }
-        value += sql.slice(start, k)
-        return [value, skipTo(from, k + 1)]
-      }
-      k++
-    }
-    return [value + sql.slice(start), skipTo(from, n)]
-  }
 
-  let i = 0
-  while (i < n) {
-    const c = sql.charCodeAt(i)
-    const next = sql.charCodeAt(i + 1)
-    if (c === 10) {
-      line++
-      i++
-    } else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
-      i++
-    } else if (c === 45 && next === 45) {
-      const end = sql.indexOf('\n', i)
-      i = end < 0 ? n : end
-    } else if (c === 47 && next === 42) {
-      // PostgreSQL block comments nest.
-      let level = 0
-      let k = i
-      while (k < n) {
-        if (sql.charCodeAt(k) === 47 && sql.charCodeAt(k + 1) === 42) {
-          level++
-          k += 2
-        } else if (sql.charCodeAt(k) === 42 && sql.charCodeAt(k + 1) === 47) {
-          level--
-          k += 2
-          if (level === 0) break
-        } else k++
+  const lexer = new SqlLexer().read(sql)
+  while (lexer.next()) {
+    const { kind, start, end } = lexer
+    switch (kind) {
+      case 'line-comment':
+      case 'block-comment':
+      case 'parameter':
+        break
+      case 'string':
+      case 'escape-string':
+        push(`'${lexer.literal()}`, start)
+        break
+      case 'quoted-identifier':
+        push(`"${lexer.literal()}`, start)
+        break
+      case 'dollar-quote':
+        push('$', start)
+        break
+      case 'number':
+        push(sql.slice(start, end), start)
+        break
+      case 'word': {
+        const word = sql.slice(start, end).toUpperCase()
+        if (word === 'ATOMIC' && tokens.length > 1 && tokens[tokens.length - 1] === 'BEGIN') {
+          atomic = true
+          caseDepth = 0
+        } else if (atomic && word === 'CASE') caseDepth++
+        else if (atomic && word === 'END') {
+          if (caseDepth > 0) caseDepth--
+          else atomic = false
+        }
+        push(word, start)
+        break
       }
-      i = skipTo(i, Math.min(k, n))
-    } else if (c === 39) {
-      const [value, end] = quoted(i, 39, false)
-      push(`'${value}`)
-      i = end
-    } else if (c === 34) {
-      const [value, end] = quoted(i, 34, false)
-      push(`"${value}`)
-      i = end
-    } else if (c === 36) {
-      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64))
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length)
-        const end = close < 0 ? n : close + tag[0].length
-        push('$')
-        i = skipTo(i, end)
-      } else {
-        // A parameter such as `$1`.
-        i++
-        while (i < n && isDigit(sql.charCodeAt(i))) i++
+      case 'symbol': {
+        const ch = sql[start] as string
+        if (ch === ';') {
+          if (depth > 0 || atomic) break
+          if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
+          tokens = []
+        } else if (PUNCTUATION.has(ch)) {
+          if (ch === '(') depth++
+          else if (ch === ')' && depth > 0) depth--
+          push(ch, start)
+        }
+        break
       }
-    } else if (c === 59) {
-      i++
-      if (depth > 0 || atomic) continue
-      if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
-      tokens = []
-    } else if (isWordStart(c)) {
-      let k = i + 1
-      while (k < n && isWordPart(sql.charCodeAt(k))) k++
-      const word = sql.slice(i, k).toUpperCase()
-      if (word === 'E' && sql.charCodeAt(k) === 39) {
-        const [value, end] = quoted(k, 39, true)
-        push(`'${value}`)
-        i = end
-        continue
-      }
-      if (word === 'ATOMIC' && tokens.length > 1 && tokens[tokens.length - 1] === 'BEGIN') {
-        atomic = true
-        caseDepth = 0
-      } else if (atomic && word === 'CASE') caseDepth++
-      else if (atomic && word === 'END') {
-        if (caseDepth > 0) caseDepth--
-        else atomic = false
-      }
-      push(word)
-      i = k
-    } else if (isDigit(c)) {
-      let k = i + 1
-      while (k < n && (isWordPart(sql.charCodeAt(k)) || sql.charCodeAt(k) === 46)) k++
-      push(sql.slice(i, k))
-      i = k
-    } else {
-      const ch = sql[i] as string
-      if (PUNCTUATION.has(ch)) {
-        if (ch === '(') depth++
-        else if (ch === ')' && depth > 0) depth--
-        push(ch)
-      }
-      i++
     }
   }
   if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
@@ -340,23 +274,15 @@ const MAY_REFUSE_TRANSACTION =
   /concurrently|vacuum|cluster|database|tablespace|system|discard|subscription|prepared|reindex/i
 
 /**
- * True when `sql` holds nothing but whitespace and comments (a cheap check, no tokenizing).
+ * True when `sql` holds nothing but whitespace and comments (block comments nest).
  *
  * @example
  * isCommentOnly('-- nothing to undo\n') // true
  */
 export function isCommentOnly(sql: string): boolean {
-  let i = 0
-  while (i < sql.length) {
-    const c = sql.charCodeAt(i)
-    if (c === 32 || (c >= 9 && c <= 13)) i++
-    else if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i)
-      i = end < 0 ? sql.length : end
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2)
-      i = end < 0 ? sql.length : end + 2
-    } else return false
+  const lexer = new SqlLexer().read(sql)
+  while (lexer.next()) {
+    if (lexer.kind !== 'line-comment' && lexer.kind !== 'block-comment') return false
   }
   return true
 }

@@ -59,6 +59,7 @@ function gooseFixRenames(
   sequential: readonly { versionNumber: bigint }[],
   timestamps: readonly (Migration & { versionNumber: bigint })[],
 ): string[] {
+  // biome-ignore lint/complexity/useMathMinMax: versions are bigints, which Math.max does not take
   let next = sequential.reduce((max, m) => (m.versionNumber > max ? m.versionNumber : max), 0n) + 1n
   return [...timestamps]
     .sort((a, b) => (a.versionNumber < b.versionNumber ? -1 : 1))

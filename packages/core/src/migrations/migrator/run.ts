@@ -1,6 +1,6 @@
 import { PgtestbedError } from '../../errors.js'
 import { redactUrl, serverAddress } from '../../internal/pg-connect.js'
-import type { Queryable } from '../../templates/admin.js'
+import type { Queryable } from '../../internal/queryable.js'
 import { readCatalog } from '../../diff/inspect.js'
 import { outputTail, runCommand, type CommandResult } from '../../internal/run-command.js'
 import type { MigratorSet } from './types.js'

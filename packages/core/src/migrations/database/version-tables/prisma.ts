@@ -150,7 +150,7 @@ export const prismaVersionTable: VersionTableDriver = {
     }
   },
 
-  checkUp(set, state) {
+  checkUp(_set, state) {
     const failed = live(state.rows).filter((r) => r.failed)
     if (failed.length === 0) return
     const first = failed[0]!.version
@@ -170,7 +170,7 @@ export const prismaVersionTable: VersionTableDriver = {
     throw new Error('unreachable: Prisma applies missing migrations')
   },
 
-  rollbackOrder(set, state, classification) {
+  rollbackOrder(_set, _state, classification) {
     return classification.entries
       .filter((e) => e.state === 'applied')
       .map((e) => e.migration)

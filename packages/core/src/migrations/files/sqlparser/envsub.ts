@@ -198,7 +198,7 @@ function parseGoInt(raw: string, what: 'offset' | 'length'): number {
 }
 
 function lookup(env: EnvsubEnv, name: string): string | undefined {
-  return Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined
+  return Object.hasOwn(env, name) ? env[name] : undefined
 }
 
 function expand(items: readonly Item[], env: EnvsubEnv): string {
@@ -229,7 +229,7 @@ function expandOne(e: Expansion, env: EnvsubEnv): string {
 /** Bash-style `${NAME:offset:length}` on the value's UTF-8 bytes, as Go slices strings. */
 function substring(value: string, offset: number, length: number | undefined): string {
   // Only for ASCII values do characters and bytes coincide.
-  const ascii = /^[\x00-\x7f]*$/.test(value)
+  const ascii = /^\p{ASCII}*$/u.test(value)
   const bytes = ascii ? null : Buffer.from(value, 'utf8')
   const size = bytes ? bytes.length : value.length
   let from = offset < 0 ? offset + size : offset

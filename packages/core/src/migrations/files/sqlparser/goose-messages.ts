@@ -1,7 +1,7 @@
 import type { Diagnostic, DiagnosticCode } from '../../../diagnostics.js'
 import type { AnnotationProblem } from './goose-annotations.js'
 import { goQuote } from './go-text.js'
-import type { OpenConstruct } from './sql-scan.js'
+import type { OpenConstruct } from './lexer.js'
 
 /**
  * Builders for every diagnostic the goose parser reports. Each message says what is wrong in

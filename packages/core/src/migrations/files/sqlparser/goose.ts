@@ -4,7 +4,7 @@ import { envsubLine, type EnvsubEnv } from './envsub.js'
 import { extractAnnotation, isAnnotationLine, type GooseAnnotation } from './goose-annotations.js'
 import * as msg from './goose-messages.js'
 import { endsWithSemicolon, goTrimSpace, isGoBlank, startsWithDashesAfterSpace } from './go-text.js'
-import { SqlScanner } from './sql-scan.js'
+import { SqlLexer } from './lexer.js'
 
 /**
  * A statement from a goose file. `sql` is exactly what goose sends. Lines of `sql` map 1:1 onto
@@ -105,7 +105,10 @@ class GooseParser {
   private readonly parts: string[] = []
   private readonly partLines: number[] = []
   private readonly omitted: number[] = []
-  private readonly scanner = new SqlScanner()
+  /** Reads the statement's lines to see whether a `;` at a line end falls inside a construct. */
+  private readonly lexer = new SqlLexer()
+  /** The line where the construct open at the end of the last line started. */
+  private openLine = 0
   /** The DOLLAR_QUOTE_SPLIT reported for the statement being collected, if any. */
   private split: Diagnostic | null = null
   /** The first SQL line seen before `-- +goose Up`. */
@@ -290,19 +293,18 @@ class GooseParser {
     this.parts.push(text)
     this.partLines.push(lineNo)
     if (this.inBlock) return
-    this.scanner.scanLine(text, lineNo)
+    this.scan(text, lineNo)
     if (!endsWithSemicolon(text)) return
-    const open = this.scanner.open
+    const { open, delimiter } = this.lexer
     if (open === null) return this.emit()
     // goose would split here, inside a string or dollar quote; keep collecting instead.
     if (this.split === null) {
-      const { openLine, delimiter } = this.scanner
       this.split = msg.quoteSplitDiagnostic(
         this.file,
         lineNo,
         this.firstKeptLine(),
         open,
-        openLine,
+        this.openLine,
         delimiter,
       )
       this.report(this.split)
@@ -331,7 +333,7 @@ class GooseParser {
     const { first, last } = this.keptRange()
     if (this.split) {
       // Still inside the quote: the split diagnostic already explains what is wrong.
-      const unclosed = this.scanner.open !== null
+      const unclosed = this.lexer.open !== null
       msg.finishSplitDiagnostic(this.split, first, unclosed ? null : last)
       if (unclosed) return this.clear()
     }
@@ -377,6 +379,15 @@ class GooseParser {
     return index < 0 ? undefined : this.partLines[index]
   }
 
+  /** Reads one statement line; remembers where a construct still open at its end started. */
+  private scan(text: string, lineNo: number): void {
+    // A line without tokens (an empty one) leaves the construct open before it unchanged.
+    let resumed = this.lexer.open !== null
+    const lexer = this.lexer.read(text)
+    while (lexer.next()) resumed = lexer.resumed
+    if (lexer.open !== null && !resumed) this.openLine = lineNo
+  }
+
   /** An annotation line dropped while a statement is being collected is missing from its text. */
   private noteOmitted(lineNo: number): void {
     if (this.parts.length > 0) this.omitted.push(lineNo)
@@ -388,7 +399,7 @@ class GooseParser {
     this.partLines.length = 0
     this.omitted.length = 0
     this.split = null
-    this.scanner.reset()
+    this.lexer.reset()
   }
 
   private report(diagnostic: Diagnostic): void {

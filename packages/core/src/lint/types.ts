@@ -18,8 +18,8 @@ export interface LintRuleInfo {
  */
 export const LINT_RULES = {
   LINT_PARSE_FAILED: {
-    severity: 'warning',
-    summary: "PostgreSQL's parser rejects a statement, so lint cannot check it",
+    severity: 'error',
+    summary: "PostgreSQL's parser rejects a statement: the server will reject it too",
   },
   LINT_SUPPRESSION_INVALID: {
     severity: 'warning',

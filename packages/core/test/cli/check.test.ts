@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { fixture, runCli } from './run-cli.js'
@@ -47,6 +49,24 @@ describe('pgtestbed check', () => {
       /^✔ no problems · 3 goose migrations in migrations\/ · validation, no manifest, lint · \d+ ms\n$/,
     )
     expect(run.stderr).toBe('')
+  })
+
+  it('should fail a pre-commit check on a statement PostgreSQL cannot parse, naming file and line', async () => {
+    const project = await mkdtemp(path.join(tmpdir(), 'pgtestbed-parse-'))
+    try {
+      await mkdir(path.join(project, 'migrations'))
+      await writeFile(
+        path.join(project, 'migrations', '00001_users.sql'),
+        '-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN name text NOT NUL;\n\n-- +goose Down\nDROP TABLE users;\n',
+      )
+      const run = await runCli(['check'], { cwd: project })
+      expect(run.code).toBe(1)
+      const block = blockOf(run.stdout, 'migrations/00001_users.sql')
+      expect(block).toMatch(/^\s+3 {2}error {4}LINT_PARSE_FAILED {2}PostgreSQL's parser rejects/)
+      expect(block).toContain('fix: fix the SQL')
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
   })
 
   it('should name both files of a duplicate version 021 in a block per file with line and fix, and exit 1 (incident 3)', async () => {
@@ -204,7 +224,7 @@ describe('pgtestbed check', () => {
         // locks
         'migrations/006_no_lock_timeout.sql:2 warning LINT_LOCK_TIMEOUT_MISSING',
         // parse failures
-        'migrations/007_mysql.sql:2 warning LINT_PARSE_FAILED',
+        'migrations/007_mysql.sql:2 error LINT_PARSE_FAILED',
       ]),
     )
     // Down sections: an empty one is reported once (by validation or by lint, not both).

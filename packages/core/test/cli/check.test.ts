@@ -79,7 +79,7 @@ describe('pgtestbed check', () => {
     )
     expect(block).toContain('see: migrations/021_add_status_reason_column.sql:1')
     expect(block).toMatch(
-      /fix: give one of them a new version, e\.g\. rename 021_create_notification_audit_table\.sql to 022_/,
+      /fix: rename 021_create_notification_audit_table\.sql to 022_create_notification_audit_table\.sql: it is the newer file/,
     )
     expect(run.stdout).toMatch(/✖ 1 error in 1 file · 2 goose migrations in migrations\//)
   })
@@ -119,7 +119,7 @@ describe('pgtestbed check', () => {
         file: path.join(dir, '021_create_notification_audit_table.sql'),
         relativeFile: 'migrations/021_create_notification_audit_table.sql',
         line: 1,
-        fix: expect.stringContaining('give one of them a new version'),
+        fix: expect.stringContaining('keep 021_add_status_reason_column.sql'),
         related: [
           {
             file: path.join(dir, '021_add_status_reason_column.sql'),

@@ -197,7 +197,10 @@ function formatApplyFailure(d: MigrationApplyErrorDetails): string {
     where = `${d.direction === 'up' ? 'recording' : 'unrecording'} it in ${d.versionTable} failed`
   } else {
     where = `statement ${d.statementNumber} (line ${d.statementLine}) failed`
-    if (d.errorLine !== undefined) where += ` at line ${d.errorLine}`
+    // "failed at line 3" only adds something when the error is not on the statement's first line.
+    if (d.errorLine !== undefined && d.errorLine !== d.statementLine) {
+      where += ` at line ${d.errorLine}`
+    }
   }
   const lines = [
     `failed to ${verb} migration ${d.name} (version ${d.migration.version}): ${where}: ${pgText}`,
@@ -305,6 +308,10 @@ function fixFor(d: MigrationApplyErrorDetails): string {
         return `node-pg-migrate runs every SQL migration in a transaction, where this statement cannot run; write the migration in JavaScript with pgm.noTransaction() and apply it with node-pg-migrate (the migrate: { command } recipe)`
     }
   }
+  const extension = missingExtension(d.postgres)
+  if (extension !== undefined) {
+    return `the server has no "${extension}" extension (the migration is fine): the embedded server ships PostgreSQL's own contrib extensions only; use server: 'docker' with an image that has "${extension}" (docker: { image: '<an image with ${extension}, e.g. pgvector/pgvector:pg17 for vector>' }) or server: 'url' pointing at a server where it is installed`
+  }
   if (d.postgres.code === '55P04') {
     return `move the ALTER TYPE … ADD VALUE into a migration before ${d.name}: a new enum value can only be used once it is committed`
   }
@@ -319,4 +326,17 @@ function fixFor(d: MigrationApplyErrorDetails): string {
     return `fix ${at}; on a database migrated with \`pgtestbed up\`, first set the failed run aside with \`npx prisma migrate resolve --rolled-back ${d.migration.version}\`, then run again`
   }
   return `fix ${at} and run again`
+}
+
+/**
+ * The extension a `CREATE EXTENSION` could not find on the server: PostgreSQL 15+ says
+ * `extension "x" is not available` (0A000), older ones `could not open extension control file
+ * ".../x.control"` (58P01).
+ */
+export function missingExtension(pg: PostgresErrorFields): string | undefined {
+  if (pg.code === '0A000') return /^extension "(.+)" is not available$/.exec(pg.message)?.[1]
+  if (pg.code === '58P01') {
+    return /could not open extension control file ".*\/([^/]+)\.control"/.exec(pg.message)?.[1]
+  }
+  return undefined
 }

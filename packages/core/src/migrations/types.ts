@@ -156,6 +156,11 @@ export interface MigrationSet {
   /** Absolute path of the migrations folder. */
   dir: string
   format: MigrationFormat
+  /**
+   * Set when no format could be told (the folder is missing or unreadable, or its files fit no
+   * format) and none was asked for: `format` is then only a placeholder.
+   */
+  formatUnknown?: true
   /** drizzle only: the 0.x journal layout or the v1 folder-per-migration layout. */
   layout?: 'journal' | 'folders'
   /** The migrations in apply order (only those that parsed well enough to be applied). */

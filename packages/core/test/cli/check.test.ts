@@ -20,7 +20,7 @@ interface CheckDocument {
   exitCode: number
   strict: boolean
   config: string | null
-  migrations: { dir: string; relativeDir: string; format: string; count: number }
+  migrations: { dir: string; relativeDir: string; format: string | null; count: number }
   manifest: unknown
   steps: Record<string, { ran: boolean; skipped?: string }>
   diagnostics: JsonDiagnostic[]
@@ -149,6 +149,11 @@ describe('pgtestbed check', () => {
     expect(run.stdout).toContain('error    DIR_NOT_FOUND  the migrations folder')
     expect(run.stdout).toContain('(option `migrations`: "db/nowhere"')
     expect(run.stdout).toMatch(/✖ 1 error · no migrations read from db\/nowhere\//)
+    // JSON does not claim a format it never detected.
+    const json = await runCli(['check', '--dir', 'db/nowhere', '--format', 'json'], {
+      cwd: fixture('goose-clean'),
+    })
+    expect((JSON.parse(json.stdout) as CheckDocument).migrations.format).toBeNull()
   })
 
   it('should exit 2 on an unknown option or command, naming it', async () => {

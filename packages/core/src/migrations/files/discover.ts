@@ -106,6 +106,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
   const empty = (module: FormatModule | null, diagnostics: Diagnostic[]): MigrationSet => ({
     dir,
     format: module?.format ?? (requested === 'auto' ? MIGRATION_FORMATS[0]! : requested),
+    ...(module === null && requested === 'auto' ? { formatUnknown: true as const } : {}),
     migrations: [],
     files: [],
     versionTable: versionTableOf(module, options),

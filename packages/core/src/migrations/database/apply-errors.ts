@@ -54,6 +54,11 @@ export interface MigrationApplyErrorDetails {
   statementsKept: number
   /** The version table, as displayed. */
   versionTable: string
+  /**
+   * The run held one transaction for all its migrations (drizzle, node-pg-migrate), so the
+   * migrations before this one were rolled back with it.
+   */
+  runTransaction?: boolean
 }
 
 /**
@@ -213,9 +218,10 @@ function formatApplyFailure(d: MigrationApplyErrorDetails): string {
     `  file: ${displayPath(d.file)}:${d.errorLine ?? d.statementLine ?? d.migration.up.line}`,
   )
   const done = d.applied.map((m) => m.version)
-  lines.push(
-    `  ${d.direction === 'up' ? 'applied' : 'rolled back'} before it in this run: ${summarise(done)}`,
-  )
+  const before = d.runTransaction
+    ? 'applied before it in this run, and undone with it'
+    : `${d.direction === 'up' ? 'applied' : 'rolled back'} before it in this run`
+  lines.push(`  ${before}: ${summarise(done)}`)
   lines.push(`  ${keptSentence(d)}`)
   if (d.statement !== undefined && d.statementLine !== undefined) {
     lines.push(`  statement ${d.statementNumber}:`, ...showStatement(d.statement, d))
@@ -239,6 +245,10 @@ function keptSentence(d: MigrationApplyErrorDetails): string {
     d.direction === 'up'
       ? `${version} was not recorded in ${d.versionTable}`
       : `${version} is still recorded in ${d.versionTable}`
+  if (d.runTransaction) {
+    const tool = d.format === 'drizzle' ? "drizzle's migrator" : "node-pg-migrate's CLI"
+    return `nothing of this run was kept: as ${tool} does, every pending migration ran in one transaction, which was rolled back, and ${recorded}`
+  }
   if (d.format === 'golang-migrate') {
     return `nothing of this file was kept unless it commits on its own (golang-migrate sends the whole file as one query, which PostgreSQL runs as one implicit transaction); as golang-migrate does, ${d.versionTable} now marks the version dirty`
   }

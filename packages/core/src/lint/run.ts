@@ -10,7 +10,7 @@ import { ParseWindow } from './parse-window.js'
 import { loadParser, PARSER_MAJOR } from './parser.js'
 import { DOWN_RULES, UP_RULES } from './rules/index.js'
 import { SchemaModel } from './schema.js'
-import { resolveLintRules } from './settings.js'
+import { resolveLintSettings } from './settings.js'
 import { readSources, statementLines, type SourceFile } from './source.js'
 import type { LintOptions } from './types.js'
 
@@ -41,7 +41,7 @@ export async function lintMigrations(
   set: MigrationSet,
   options: LintOptions = {},
 ): Promise<Diagnostic[]> {
-  const settings = resolveLintRules(options.rules)
+  const settings = resolveLintSettings(options, set.dir)
   try {
     await loadParser()
   } catch (error) {

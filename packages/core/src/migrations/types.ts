@@ -50,6 +50,13 @@ export interface MigrationsOptions {
    * Default: `process.env`.
    */
   env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Files and folders in the migrations folder that are not migrations and that `STRAY_FILE`
+   * must not report (globs relative to the folder; a folder name covers everything in it):
+   * `['README.md', 'testdata', 'archive']`. Migrations the tool applies are read whatever this says.
+   * Default: `[]`.
+   */
+  ignore?: readonly string[]
 }
 
 /** Default migrations folder. */

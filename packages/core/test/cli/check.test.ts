@@ -97,6 +97,55 @@ describe('pgtestbed check', () => {
     expect(strict.stdout).toMatch(/✖ 1 warning in 1 file \(--strict: warnings fail the check\) · /)
   })
 
+  it('should honour ignore globs and per-path lint overrides from the config, --strict included', async () => {
+    const project = await mkdtemp(path.join(tmpdir(), 'pgtestbed-overrides-'))
+    try {
+      const dir = path.join(project, 'migrations')
+      await mkdir(path.join(dir, 'archive'), { recursive: true })
+      await writeFile(
+        path.join(dir, '00001_create.sql'),
+        '-- +goose Up\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\n\n-- +goose Down\nDROP TABLE a;\n',
+      )
+      await writeFile(
+        path.join(dir, '00002_drop_b.sql'),
+        "-- +goose Up\nSET lock_timeout = '5s';\nDROP TABLE b;\n\n-- +goose Down\nCREATE TABLE b (id int);\n",
+      )
+      await writeFile(path.join(dir, 'archive', '001_old.sql'), 'SELECT 1;\n')
+      await writeFile(path.join(dir, 'README.md'), '# migrations\n')
+      const strict = () => runCli(['check', '--strict', '--format', 'json'], { cwd: project })
+
+      const before = await strict()
+      expect(before.code).toBe(1)
+      const found = (JSON.parse(before.stdout) as CheckDocument).diagnostics
+      expect(found.map((d) => `${d.relativeFile} ${d.code}`).sort()).toEqual([
+        'migrations/00002_drop_b.sql LINT_DROP_TABLE',
+        'migrations/00002_drop_b.sql LINT_DROP_WITHOUT_IF_EXISTS',
+        'migrations/README.md STRAY_FILE',
+        'migrations/archive/001_old.sql STRAY_FILE',
+      ])
+
+      await writeFile(
+        path.join(project, 'pgtestbed.config.json'),
+        JSON.stringify({
+          ignore: ['README.md', 'archive'],
+          lint: {
+            overrides: [
+              {
+                files: ['00002_*.sql'],
+                rules: { LINT_DROP_TABLE: 'off', LINT_DROP_WITHOUT_IF_EXISTS: 'off' },
+              },
+            ],
+          },
+        }),
+      )
+      const after = await strict()
+      expect(after.code, after.stdout).toBe(0)
+      expect((JSON.parse(after.stdout) as CheckDocument).diagnostics).toEqual([])
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
+  })
+
   it('should print one JSON document with absolute and relative paths, steps and a summary', async () => {
     const { run, doc } = await checkJson('incident-duplicate-021')
     expect(run.code).toBe(1)

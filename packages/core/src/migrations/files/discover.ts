@@ -197,7 +197,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
       fix: 'point the `migrations` option at the folder that holds your migrations, or set `format` to the tool they are written for',
     })
   }
-  set.diagnostics.push(...validateMigrations(set, { entries }))
+  set.diagnostics.push(...validateMigrations(set, { entries, ignore: options.ignore ?? [] }))
   rememberSourceTexts(set, texts)
   return set
 }

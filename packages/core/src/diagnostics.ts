@@ -160,7 +160,9 @@ export function formatDiagnostics(
 
 /**
  * Throws a {@link DiagnosticsError} when `diagnostics` holds an error; returns otherwise.
- * The message starts with `summary` and lists every diagnostic, errors first.
+ * The message starts with `summary` and lists the errors; warnings are only counted (`pgtestbed
+ * check` shows them), so an unrelated warning never buries the error that stops the run. The
+ * error still carries every diagnostic.
  *
  * @throws DiagnosticsError with the given code.
  */
@@ -171,7 +173,14 @@ export function throwIfErrors(
   options: FormatDiagnosticOptions = {},
 ): void {
   if (!hasErrors(diagnostics)) return
-  const errors = diagnostics.filter((d) => d.severity === 'error').length
-  const message = `${summary}: ${errors} error${errors === 1 ? '' : 's'}\n${formatDiagnostics(diagnostics, options)}`
+  const errors = diagnostics.filter((d) => d.severity === 'error')
+  const warnings = diagnostics.length - errors.length
+  const more =
+    warnings === 0
+      ? ''
+      : warnings === 1
+        ? '\n(and 1 warning: `pgtestbed check` shows it)'
+        : `\n(and ${warnings} warnings: \`pgtestbed check\` shows them)`
+  const message = `${summary}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${formatDiagnostics(errors, options)}${more}`
   throw new DiagnosticsError(code, message, sortDiagnostics(diagnostics))
 }

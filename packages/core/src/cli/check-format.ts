@@ -157,7 +157,7 @@ export function checkJson(
     migrations: {
       dir: report.set.dir,
       relativeDir: displayPath(report.set.dir, cwd),
-      format: report.set.format,
+      format: 'formatUnknown' in report.set && report.set.formatUnknown ? null : report.set.format,
       ...('layout' in report.set && report.set.layout ? { layout: report.set.layout } : {}),
       count: report.set.migrations.length,
       ...(isMigratorSet(report.set) ? { inputs: report.set.files.length } : {}),

@@ -2,7 +2,7 @@ import { displayPath, hasErrors } from '../diagnostics.js'
 import { PgtestbedError } from '../errors.js'
 import { checkManifest, manifestPath, writeManifest } from '../migrations/files/manifest.js'
 import { isMigratorSet } from '../migrations/migrator/types.js'
-import { discoverSettings, type CheckReport } from './check.js'
+import { discoverSettings, runCheck, type CheckReport } from './check.js'
 import { formatCheckText, judge } from './check-format.js'
 import { EXIT_OK } from './exit.js'
 import { plural, type Output } from './output.js'
@@ -66,7 +66,7 @@ export async function runManifest(
     if (flags.write) {
       const { changed } = await writeManifest(set, target)
       output.print(`pgtestbed: ${changed ? 'wrote' : 'unchanged:'} ${shown} (${what})`)
-      return EXIT_OK
+      return reportRemainingChecks(settings, output)
     }
     report.diagnostics.push(...(await checkManifest(set, target)))
     report.steps.manifest = { ran: true }
@@ -82,5 +82,25 @@ export async function runManifest(
   output.print(
     formatCheckText(report, verdict, { cwd: settings.cwd, colors: output.colors, strict: false }),
   )
+  return verdict.exitCode
+}
+
+/**
+ * After `manifest --write`, the rest of `pgtestbed check` (lint) in the same run, so adding a
+ * migration is one command: it exits 1 with the findings when a check still fails, and only
+ * counts warnings.
+ */
+async function reportRemainingChecks(settings: CliSettings, output: Output): Promise<number> {
+  const report = await runCheck(settings)
+  const verdict = judge(report, false)
+  if (verdict.errors > 0) {
+    output.print(
+      formatCheckText(report, verdict, { cwd: settings.cwd, colors: output.colors, strict: false }),
+    )
+  } else if (verdict.warnings > 0) {
+    output.print(
+      `pgtestbed: ${plural(verdict.warnings, 'warning')} (\`pgtestbed check\` shows ${verdict.warnings === 1 ? 'it' : 'them'})`,
+    )
+  }
   return verdict.exitCode
 }

@@ -95,6 +95,7 @@ export async function resolveSettings(flags: CommonFlags, cwd: string): Promise<
   if (table !== undefined) migrations.table = table
   const schema = flags.schema ?? config.schema
   if (schema !== undefined) migrations.schema = schema
+  if (config.ignore !== undefined) migrations.ignore = config.ignore
 
   const manifest = config.manifest ?? 'auto'
   const lint = config.lint === false ? false : typeof config.lint === 'object' ? config.lint : {}

@@ -1,6 +1,6 @@
 import { diffConfigProblems, driftProblems } from '../diff/drift-options.js'
 import { PgtestbedError } from '../errors.js'
-import { resolveLintRules } from '../lint/settings.js'
+import { checkOverrides, resolveLintRules } from '../lint/settings.js'
 import type { LintOptions } from '../lint/types.js'
 import { MIGRATION_FORMATS } from '../migrations/types.js'
 import type { MigrateOptions } from '../migrations/migrator/types.js'
@@ -45,6 +45,10 @@ const positive = expect((v) => typeof v === 'number' && Number.isFinite(v) && v 
 const port = expect(
   (v) => Number.isSafeInteger(v) && (v as number) > 0 && (v as number) < 65536,
   'a port number (1-65535)',
+)
+const textList = expect(
+  (v) => Array.isArray(v) && v.every(isText),
+  'an array of non-empty strings (globs)',
 )
 const textOrList = expect(
   (v) => isText(v) || (Array.isArray(v) && v.every(isText)),
@@ -124,8 +128,8 @@ const migrate: Check = (value, key, problems) => {
   }
 }
 
-/** `lint.rules` is checked by the lint engine's own rule resolver (below). */
-const lintShape: Shape<LintOptions> = { rules: () => {} }
+/** `lint.rules` and `lint.overrides` are checked by the lint engine's own resolvers (below). */
+const lintShape: Shape<LintOptions> = { rules: () => {}, overrides: () => {} }
 
 /** Every key a config file may set, with its check. */
 const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
@@ -133,6 +137,7 @@ const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
   format: oneOf(['auto', ...MIGRATION_FORMATS]),
   table: text,
   schema: text,
+  ignore: textList,
   manifest: expect(
     (v) => v === false || isText(v) || (Array.isArray(v) && v.every(isText)),
     `'auto', false, a path to a manifest file, or an array of migration file names`,
@@ -147,10 +152,11 @@ const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
       )
       return
     }
-    const { rules, ...rest } = value as Record<string, unknown>
+    const { rules, overrides, ...rest } = value as Record<string, unknown>
     checkKeys(rest, lintShape, `${key}.`, problems)
     try {
       resolveLintRules(rules, `${key}.rules`)
+      checkOverrides(overrides, `${key}.overrides`)
     } catch (error) {
       problems.push((error as Error).message.replace(/^(\S+)/, '`$1`'))
     }

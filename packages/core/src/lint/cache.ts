@@ -73,6 +73,7 @@ function cacheKey(set: MigrationSet, options: LintOptions, build: Build): string
     `pgtestbed-lint-cache v2\0${build.file}:${build.mtimeMs}\0${set.format}\0${set.dir}\0`,
   )
   hash.update(JSON.stringify(resolveLintRules(options.rules)))
+  hash.update(JSON.stringify(options.overrides ?? []))
   for (const file of set.files) {
     hash.update(`\0${file}\0`)
     hash.update(readFileSync(file))

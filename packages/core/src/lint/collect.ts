@@ -2,7 +2,8 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { Finding } from './context.js'
 import type { SourceFile } from './source.js'
 import { findSuppressions, suppressionsFor, type Suppression } from './suppress.js'
-import { isLintRuleCode, type LintRuleCode, type LintRuleSetting } from './types.js'
+import type { LintSettings } from './settings.js'
+import { isLintRuleCode } from './types.js'
 
 /** Where a finding is: the line it is reported on and the command's lines (for suppressions). */
 export interface FindingPlace {
@@ -23,12 +24,12 @@ export class Collector {
   private readonly suppressions = new Map<string, Map<number, Suppression>>()
 
   constructor(
-    private readonly settings: Record<LintRuleCode, LintRuleSetting>,
+    private readonly settingOf: LintSettings,
     private readonly sources: Map<string, SourceFile | undefined>,
   ) {}
 
   add(finding: Finding, place: FindingPlace): void {
-    const severity = this.settings[finding.code]
+    const severity = this.settingOf(finding.code, place.file)
     if (severity === 'off') return
     const source = this.sources.get(place.file)
     if (source) {

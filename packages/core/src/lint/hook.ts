@@ -4,7 +4,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { MigrationSet } from '../migrations/types.js'
 import { LINT_CACHE_FOLDER, lintWithCache } from './cache.js'
 import { loadParser } from './parser.js'
-import { resolveLintRules } from './settings.js'
+import { checkOverrides, resolveLintRules } from './settings.js'
 import type { LintOptions } from './types.js'
 
 /** What one call of a lint hook did, for {@link LintHookOptions.onLint}. */
@@ -47,6 +47,7 @@ export function createLintHook(
   if (setting === false) return undefined
   const options: LintOptions = setting === true ? {} : setting
   resolveLintRules(options.rules, 'lint.rules')
+  checkOverrides(options.overrides, 'lint.overrides')
   const { cacheDir, onLint } = hookOptions
   // Start compiling the parser's WASM now, so it overlaps with starting the server and discovery,
   // unless a cache may answer (then a hit never needs it; a miss loads it when linting). A

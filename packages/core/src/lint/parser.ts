@@ -2,6 +2,9 @@ import type { Node } from 'libpg-query'
 
 type LibPgQuery = typeof import('libpg-query')
 
+/** The PostgreSQL major whose grammar libpg-query carries (its package's major version). */
+export const PARSER_MAJOR = 18
+
 let parser: LibPgQuery | undefined
 let ready: Promise<void> | undefined
 

@@ -7,10 +7,10 @@ import { Collector } from './collect.js'
 import type { CommandContext, MigrationState, PendingLabel } from './context.js'
 import { takeSourceTexts } from '../migrations/files/source-texts.js'
 import { ParseWindow } from './parse-window.js'
-import { loadParser } from './parser.js'
+import { loadParser, PARSER_MAJOR } from './parser.js'
 import { DOWN_RULES, UP_RULES } from './rules/index.js'
 import { SchemaModel } from './schema.js'
-import { resolveLintRules } from './settings.js'
+import { resolveLintSettings } from './settings.js'
 import { readSources, statementLines, type SourceFile } from './source.js'
 import type { LintOptions } from './types.js'
 
@@ -41,7 +41,7 @@ export async function lintMigrations(
   set: MigrationSet,
   options: LintOptions = {},
 ): Promise<Diagnostic[]> {
-  const settings = resolveLintRules(options.rules)
+  const settings = resolveLintSettings(options, set.dir)
   try {
     await loadParser()
   } catch (error) {
@@ -125,8 +125,8 @@ class LintRun {
         this.collector.add(
           {
             code: 'LINT_PARSE_FAILED',
-            message: `PostgreSQL's parser rejects this statement (${outcome.message}), so lint did not check it; the server will reject it too unless it is syntax newer than the parser's`,
-            fix: 'fix the SQL (is it written for another database?); if your server accepts it, mark it reviewed: -- pgtestbed-lint-ignore LINT_PARSE_FAILED: <why>',
+            message: `PostgreSQL's parser rejects this statement (${outcome.message}): the server will reject it too, so the migration cannot apply`,
+            fix: `fix the SQL (is it written for another database?); only if your server accepts syntax newer than PostgreSQL ${PARSER_MAJOR}'s, mark it reviewed: -- pgtestbed-lint-ignore LINT_PARSE_FAILED: <why>`,
           },
           {
             file: section.file,

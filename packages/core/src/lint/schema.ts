@@ -26,6 +26,11 @@ export interface EnumInfo {
   name: QualifiedName
   createdIn: number
   labels: string[]
+  /**
+   * Labels no row holds any more: an UPDATE that set every column of this type away from them
+   * (or a DELETE of those rows) ran in migration `migration`. Follows the type through renames.
+   */
+  vacated?: { migration: number; labels: Set<string> }
 }
 
 const key = objectKey
@@ -120,6 +125,19 @@ export class SchemaModel {
       }
       return
     }
+    const update = nodeAs(node, 'UpdateStmt')
+    if (update) {
+      const assigned = new Set(
+        (update.targetList ?? []).flatMap((t) => nodeAs(t, 'ResTarget')?.name ?? []),
+      )
+      this.noteVacated(rangeVarName(update.relation), update.whereClause, assigned, migration)
+      return
+    }
+    const remove = nodeAs(node, 'DeleteStmt')
+    if (remove) {
+      this.noteVacated(rangeVarName(remove.relation), remove.whereClause, undefined, migration)
+      return
+    }
     const index = nodeAs(node, 'IndexStmt')
     if (index) {
       const table = rangeVarName(index.relation)
@@ -180,6 +198,29 @@ export class SchemaModel {
     this.tables.remove(table.name)
     table.name = to
     this.tables.set(to, table)
+  }
+
+  /**
+   * Records the enum labels an UPDATE (of the `assigned` columns) or a DELETE (`assigned`
+   * undefined) moves every row off: its WHERE must select exactly the rows whose enum column holds
+   * those labels (`col = 'a'`, `col IN ('a', 'b')`, or an OR of these), so no row keeps them.
+   */
+  private noteVacated(
+    name: QualifiedName | undefined,
+    where: Node | undefined,
+    assigned: ReadonlySet<string> | undefined,
+    migration: number,
+  ): void {
+    const table = this.table(name)
+    if (!table || !where) return
+    for (const [column, type] of table.columns) {
+      if (assigned && !assigned.has(column)) continue
+      const info = this.enums.lookup(keyName(type))
+      const labels = info && selectedLabels(where, column)
+      if (!info || !labels) continue
+      if (info.vacated?.migration !== migration) info.vacated = { migration, labels: new Set() }
+      for (const label of labels) info.vacated.labels.add(label)
+    }
   }
 
   private applyRename(rename: RenameStmt): void {
@@ -267,4 +308,46 @@ export class SchemaModel {
       }
     }
   }
+}
+
+/** The qualified name a type key (`schema.name`) stands for. */
+function keyName(typeKey: string): QualifiedName {
+  const dot = typeKey.indexOf('.')
+  return { schema: typeKey.slice(0, dot), name: typeKey.slice(dot + 1) }
+}
+
+/**
+ * The string labels `where` selects on `column` when it selects exactly the rows holding them:
+ * `column = 'a'`, `column IN ('a', 'b')` (a cast on either side allowed), or an OR of these.
+ * Anything else (AND, <>, other columns) returns `undefined`: lint cannot tell which rows it keeps.
+ */
+function selectedLabels(where: Node, column: string): string[] | undefined {
+  const or = nodeAs(where, 'BoolExpr')
+  if (or) {
+    if (or.boolop !== 'OR_EXPR') return undefined
+    const parts = (or.args ?? []).map((arg) => selectedLabels(arg, column))
+    return parts.every((p) => p !== undefined) ? parts.flat() : undefined
+  }
+  const expr = nodeAs(where, 'A_Expr')
+  const operator = stringList(expr?.name)
+  if (!expr || operator.length !== 1 || operator[0] !== '=') return undefined
+  if (stringList(nodeAs(uncast(expr.lexpr), 'ColumnRef')?.fields).at(-1) !== column)
+    return undefined
+  const values =
+    expr.kind === 'AEXPR_OP'
+      ? [expr.rexpr]
+      : expr.kind === 'AEXPR_IN'
+        ? (nodeAs(expr.rexpr, 'List')?.items ?? [])
+        : undefined
+  const labels = values?.map((v) => nodeAs(uncast(v), 'A_Const')?.sval?.sval)
+  return labels?.every((l) => l !== undefined) ? (labels as string[]) : undefined
+}
+
+/** The node under any `::type` casts. */
+function uncast(node: Node | undefined): Node | undefined {
+  let current = node
+  for (let cast = nodeAs(current, 'TypeCast'); cast; cast = nodeAs(current, 'TypeCast')) {
+    current = cast.arg
+  }
+  return current
 }

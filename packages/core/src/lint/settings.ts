@@ -1,8 +1,11 @@
+import path from 'node:path'
+import picomatch from 'picomatch'
 import { PgtestbedError } from '../errors.js'
 import {
   isLintRuleCode,
   LINT_RULE_CODES,
   LINT_RULES,
+  type LintOptions,
   type LintRuleCode,
   type LintRuleSetting,
 } from './types.js'
@@ -54,4 +57,81 @@ export function resolveLintRules(
     resolved[code] = setting as LintRuleSetting
   }
   return resolved
+}
+
+/** The setting of rule `code` for `file` (absolute), overrides applied. */
+export type LintSettings = (code: LintRuleCode, file: string) => LintRuleSetting
+
+/**
+ * Checks `rules` and `overrides` and returns the setting of every rule for every file of the
+ * migrations folder `dir`: the last override whose globs match the file (or a folder above it),
+ * else `rules`, else the rule's default.
+ *
+ * @throws PgtestbedError INVALID_OPTIONS for a malformed override or an unknown rule or setting.
+ * @example
+ * const settingOf = resolveLintSettings({ overrides: [{ files: ['archive'], rules: { LINT_DROP_TABLE: 'off' } }] }, '/p/migrations')
+ * settingOf('LINT_DROP_TABLE', '/p/migrations/archive/001_old.sql') // 'off'
+ */
+export function resolveLintSettings(
+  options: LintOptions,
+  dir: string,
+  prefix = '',
+): LintSettings {
+  const base = resolveLintRules(options.rules, `${prefix}rules`)
+  const overrides = checkOverrides(options.overrides, `${prefix}overrides`)
+  if (overrides.length === 0) return (code) => base[code]
+  return (code, file) => {
+    const relative = path.relative(dir, file).split(path.sep).join('/')
+    for (let i = overrides.length - 1; i >= 0; i--) {
+      const override = overrides[i]!
+      if (override.rules[code] !== undefined && override.matches(relative)) {
+        return override.rules[code]
+      }
+    }
+    return base[code]
+  }
+}
+
+interface CheckedOverride {
+  rules: Partial<Record<LintRuleCode, LintRuleSetting>>
+  matches: (relative: string) => boolean
+}
+
+/** Validates `overrides` (its shape, every rule and setting) and compiles its globs. */
+export function checkOverrides(overrides: unknown, where: string): CheckedOverride[] {
+  if (overrides === undefined) return []
+  const shape = `${where} must be an array of { files: ['<glob>', …], rules: { LINT_…: 'error' | 'warning' | 'off' } }`
+  if (!Array.isArray(overrides)) {
+    throw new PgtestbedError('INVALID_OPTIONS', shape, {
+      fix: `for example ${where}: [{ files: ['archive'], rules: { LINT_DROP_TABLE: 'off' } }]`,
+    })
+  }
+  return overrides.map((entry: unknown, i) => {
+    const item = entry as { files?: unknown; rules?: unknown } | null
+    const files = item?.files
+    if (
+      typeof item !== 'object' ||
+      item === null ||
+      !Array.isArray(files) ||
+      files.length === 0 ||
+      !files.every((f) => typeof f === 'string' && f.trim() !== '')
+    ) {
+      throw new PgtestbedError('INVALID_OPTIONS', `${where}[${i}].files: ${shape}`, {
+        fix: `give ${where}[${i}] a files array of globs relative to the migrations folder`,
+      })
+    }
+    const rules = resolveLintRules(item.rules ?? {}, `${where}[${i}].rules`)
+    const given = Object.keys(item.rules ?? {}) as LintRuleCode[]
+    const matches = picomatch(
+      (files as string[]).map((g) => g.replace(/^\.\//, '').replace(/\/+$/, '')),
+      { dot: true },
+    )
+    return {
+      rules: Object.fromEntries(given.map((code) => [code, rules[code]])),
+      matches: (relative: string) => {
+        const parts = relative.split('/')
+        return parts.some((_, k) => matches(parts.slice(0, k + 1).join('/')))
+      },
+    }
+  })
 }

@@ -18,8 +18,8 @@ export interface LintRuleInfo {
  */
 export const LINT_RULES = {
   LINT_PARSE_FAILED: {
-    severity: 'warning',
-    summary: "PostgreSQL's parser rejects a statement, so lint cannot check it",
+    severity: 'error',
+    summary: "PostgreSQL's parser rejects a statement: the server will reject it too",
   },
   LINT_SUPPRESSION_INVALID: {
     severity: 'warning',
@@ -116,4 +116,19 @@ export interface LintOptions {
    * Default: every rule at its severity in {@link LINT_RULES}.
    */
   rules?: Partial<Record<LintRuleCode, LintRuleSetting>>
+  /**
+   * Rule settings for some files only: `files` are globs relative to the migrations folder (a
+   * folder name covers everything in it), `rules` as above. Later entries win over earlier ones,
+   * and all of them over `rules`. Default: `[]`.
+   *
+   * @example
+   * overrides: [{ files: ['archive', '0000[1-9]_*.sql'], rules: { LINT_DROP_TABLE: 'off' } }]
+   */
+  overrides?: readonly LintOverride[]
+}
+
+/** Rule settings for the files `files` match (see {@link LintOptions.overrides}). */
+export interface LintOverride {
+  files: readonly string[]
+  rules: Partial<Record<LintRuleCode, LintRuleSetting>>
 }

@@ -50,6 +50,13 @@ export interface MigrationsOptions {
    * Default: `process.env`.
    */
   env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Files and folders in the migrations folder that are not migrations and that `STRAY_FILE`
+   * must not report (globs relative to the folder; a folder name covers everything in it):
+   * `['README.md', 'testdata', 'archive']`. Migrations the tool applies are read whatever this says.
+   * Default: `[]`.
+   */
+  ignore?: readonly string[]
 }
 
 /** Default migrations folder. */
@@ -156,6 +163,11 @@ export interface MigrationSet {
   /** Absolute path of the migrations folder. */
   dir: string
   format: MigrationFormat
+  /**
+   * Set when no format could be told (the folder is missing or unreadable, or its files fit no
+   * format) and none was asked for: `format` is then only a placeholder.
+   */
+  formatUnknown?: true
   /** drizzle only: the 0.x journal layout or the v1 folder-per-migration layout. */
   layout?: 'journal' | 'folders'
   /** The migrations in apply order (only those that parsed well enough to be applied). */

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { displayPath, throwIfErrors, type Diagnostic } from '../diagnostics.js'
+import { displayPath, hasErrors, throwIfErrors, type Diagnostic } from '../diagnostics.js'
 import { diffConfigProblems, driftProblems } from '../diff/drift-options.js'
 import { PgtestbedError } from '../errors.js'
 import { discoverMigrations } from '../migrations/files/discover.js'
@@ -106,34 +106,29 @@ export async function prepareMigrations(
   const where = isMigratorSet(set)
     ? `the inputs of the migrate ${set.format} (${displayPath(set.dir, cwd)})`
     : displayPath(set.dir, cwd)
-  throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', `the migrations in ${where} have problems`, {
-    cwd,
-  })
-
+  // Every check runs before any throws, so one run reports every problem of every kind. The
+  // manifest waits for a clean validation: a file that does not load would be reported twice.
+  const validationFailed = hasErrors(set.diagnostics)
   const manifest = await declaredManifest(set, options.manifest ?? 'auto')
   // A path given as an option is relative to the project root (`cwd`), like `migrations`.
   const manifestDiagnostics: Diagnostic[] =
-    manifest === undefined ? [] : await checkManifest(set, manifest, { cwd })
-  throwIfErrors(
-    manifestDiagnostics,
-    'MANIFEST_MISMATCH',
-    `the migrations in ${where} differ from the manifest`,
-    { cwd },
-  )
-
+    manifest === undefined || validationFailed ? [] : await checkManifest(set, manifest, { cwd })
   // Lint reads SQL pgtestbed parsed; a migrate command's migrations are its tool's.
-  const lintDiagnostics = options.lint && !isMigratorSet(set) ? await options.lint(set) : []
-  throwIfErrors(
-    lintDiagnostics,
-    'LINT_FAILED',
-    `lint found problems in the migrations in ${where}`,
-    { cwd },
-  )
+  const lintDiagnostics =
+    options.lint && !isMigratorSet(set) && set.migrations.length > 0 ? await options.lint(set) : []
+  const all = [...set.diagnostics, ...manifestDiagnostics, ...lintDiagnostics]
+  // The code names the first kind of problem in check order; the message lists every error.
+  const [code, summary] = validationFailed
+    ? (['VALIDATION_FAILED', `the migrations in ${where} have problems`] as const)
+    : hasErrors(manifestDiagnostics)
+      ? (['MANIFEST_MISMATCH', `the migrations in ${where} differ from the manifest`] as const)
+      : (['LINT_FAILED', `lint found problems in the migrations in ${where}`] as const)
+  throwIfErrors(all, code, summary, { cwd })
 
   const seeds = await resolveSeeds(options.seeds, cwd)
   return {
     set,
-    warnings: [...set.diagnostics, ...manifestDiagnostics, ...lintDiagnostics],
+    warnings: all,
     seeds,
   }
 }

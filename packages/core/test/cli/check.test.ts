@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { fixture, runCli } from './run-cli.js'
@@ -18,7 +20,7 @@ interface CheckDocument {
   exitCode: number
   strict: boolean
   config: string | null
-  migrations: { dir: string; relativeDir: string; format: string; count: number }
+  migrations: { dir: string; relativeDir: string; format: string | null; count: number }
   manifest: unknown
   steps: Record<string, { ran: boolean; skipped?: string }>
   diagnostics: JsonDiagnostic[]
@@ -49,6 +51,24 @@ describe('pgtestbed check', () => {
     expect(run.stderr).toBe('')
   })
 
+  it('should fail a pre-commit check on a statement PostgreSQL cannot parse, naming file and line', async () => {
+    const project = await mkdtemp(path.join(tmpdir(), 'pgtestbed-parse-'))
+    try {
+      await mkdir(path.join(project, 'migrations'))
+      await writeFile(
+        path.join(project, 'migrations', '00001_users.sql'),
+        '-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN name text NOT NUL;\n\n-- +goose Down\nDROP TABLE users;\n',
+      )
+      const run = await runCli(['check'], { cwd: project })
+      expect(run.code).toBe(1)
+      const block = blockOf(run.stdout, 'migrations/00001_users.sql')
+      expect(block).toMatch(/^\s+3 {2}error {4}LINT_PARSE_FAILED {2}PostgreSQL's parser rejects/)
+      expect(block).toContain('fix: fix the SQL')
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
+  })
+
   it('should name both files of a duplicate version 021 in a block per file with line and fix, and exit 1 (incident 3)', async () => {
     const run = await runCli(['check'], { cwd: fixture('incident-duplicate-021') })
     expect(run.code).toBe(1)
@@ -59,7 +79,7 @@ describe('pgtestbed check', () => {
     )
     expect(block).toContain('see: migrations/021_add_status_reason_column.sql:1')
     expect(block).toMatch(
-      /fix: give one of them a new version, e\.g\. rename 021_create_notification_audit_table\.sql to 022_/,
+      /fix: rename 021_create_notification_audit_table\.sql to 022_create_notification_audit_table\.sql: it is the newer file/,
     )
     expect(run.stdout).toMatch(/✖ 1 error in 1 file · 2 goose migrations in migrations\//)
   })
@@ -75,6 +95,55 @@ describe('pgtestbed check', () => {
     const strict = await runCli(['check', '--strict'], { cwd: fixture('goose-warning') })
     expect(strict.code).toBe(1)
     expect(strict.stdout).toMatch(/✖ 1 warning in 1 file \(--strict: warnings fail the check\) · /)
+  })
+
+  it('should honour ignore globs and per-path lint overrides from the config, --strict included', async () => {
+    const project = await mkdtemp(path.join(tmpdir(), 'pgtestbed-overrides-'))
+    try {
+      const dir = path.join(project, 'migrations')
+      await mkdir(path.join(dir, 'archive'), { recursive: true })
+      await writeFile(
+        path.join(dir, '00001_create.sql'),
+        '-- +goose Up\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\n\n-- +goose Down\nDROP TABLE a;\n',
+      )
+      await writeFile(
+        path.join(dir, '00002_drop_b.sql'),
+        "-- +goose Up\nSET lock_timeout = '5s';\nDROP TABLE b;\n\n-- +goose Down\nCREATE TABLE b (id int);\n",
+      )
+      await writeFile(path.join(dir, 'archive', '001_old.sql'), 'SELECT 1;\n')
+      await writeFile(path.join(dir, 'README.md'), '# migrations\n')
+      const strict = () => runCli(['check', '--strict', '--format', 'json'], { cwd: project })
+
+      const before = await strict()
+      expect(before.code).toBe(1)
+      const found = (JSON.parse(before.stdout) as CheckDocument).diagnostics
+      expect(found.map((d) => `${d.relativeFile} ${d.code}`).sort()).toEqual([
+        'migrations/00002_drop_b.sql LINT_DROP_TABLE',
+        'migrations/00002_drop_b.sql LINT_DROP_WITHOUT_IF_EXISTS',
+        'migrations/README.md STRAY_FILE',
+        'migrations/archive/001_old.sql STRAY_FILE',
+      ])
+
+      await writeFile(
+        path.join(project, 'pgtestbed.config.json'),
+        JSON.stringify({
+          ignore: ['README.md', 'archive'],
+          lint: {
+            overrides: [
+              {
+                files: ['00002_*.sql'],
+                rules: { LINT_DROP_TABLE: 'off', LINT_DROP_WITHOUT_IF_EXISTS: 'off' },
+              },
+            ],
+          },
+        }),
+      )
+      const after = await strict()
+      expect(after.code, after.stdout).toBe(0)
+      expect((JSON.parse(after.stdout) as CheckDocument).diagnostics).toEqual([])
+    } finally {
+      await rm(project, { recursive: true, force: true })
+    }
   })
 
   it('should print one JSON document with absolute and relative paths, steps and a summary', async () => {
@@ -99,7 +168,7 @@ describe('pgtestbed check', () => {
         file: path.join(dir, '021_create_notification_audit_table.sql'),
         relativeFile: 'migrations/021_create_notification_audit_table.sql',
         line: 1,
-        fix: expect.stringContaining('give one of them a new version'),
+        fix: expect.stringContaining('keep 021_add_status_reason_column.sql'),
         related: [
           {
             file: path.join(dir, '021_add_status_reason_column.sql'),
@@ -129,6 +198,11 @@ describe('pgtestbed check', () => {
     expect(run.stdout).toContain('error    DIR_NOT_FOUND  the migrations folder')
     expect(run.stdout).toContain('(option `migrations`: "db/nowhere"')
     expect(run.stdout).toMatch(/✖ 1 error · no migrations read from db\/nowhere\//)
+    // JSON does not claim a format it never detected.
+    const json = await runCli(['check', '--dir', 'db/nowhere', '--format', 'json'], {
+      cwd: fixture('goose-clean'),
+    })
+    expect((JSON.parse(json.stdout) as CheckDocument).migrations.format).toBeNull()
   })
 
   it('should exit 2 on an unknown option or command, naming it', async () => {
@@ -204,7 +278,7 @@ describe('pgtestbed check', () => {
         // locks
         'migrations/006_no_lock_timeout.sql:2 warning LINT_LOCK_TIMEOUT_MISSING',
         // parse failures
-        'migrations/007_mysql.sql:2 warning LINT_PARSE_FAILED',
+        'migrations/007_mysql.sql:2 error LINT_PARSE_FAILED',
       ]),
     )
     // Down sections: an empty one is reported once (by validation or by lint, not both).

@@ -88,6 +88,45 @@ describe('pgtestbed manifest', () => {
     ])
   })
 
+  it('should take a new migration in one command, reporting a lint error in the same run', async () => {
+    const cwd = await project()
+    expect((await runCli(['manifest', '--write'], { cwd })).code).toBe(0)
+    const file = path.join(cwd, 'migrations', '00004_add_orders_note.sql')
+    const unsafe =
+      '-- +goose Up\nALTER TABLE orders ADD COLUMN note text NOT NULL;\n\n-- +goose Down\nALTER TABLE orders DROP COLUMN note;\n'
+    await writeFile(file, unsafe)
+
+    // check names both problems at once: the unlisted file and the unsafe statement.
+    const check = await runCli(['check', '--format', 'json'], { cwd })
+    expect(check.code).toBe(1)
+    const codes = JSON.parse(check.stdout).diagnostics.map((d: { code: string }) => d.code)
+    expect(codes).toEqual(
+      expect.arrayContaining(['MANIFEST_UNLISTED', 'LINT_NOT_NULL_WITHOUT_DEFAULT']),
+    )
+
+    // manifest --write records the file and runs the remaining checks in the same run.
+    const write = await runCli(['manifest', '--write'], { cwd })
+    expect(write.code).toBe(1)
+    expect(write.stdout).toContain('pgtestbed: wrote migrations/pgtestbed.sum (4 goose migrations)')
+    expect(write.stdout).toMatch(/error {4}LINT_NOT_NULL_WITHOUT_DEFAULT/)
+
+    // Fixing the file: one more write, and it is done; the edit is named as such, not as an
+    // edit of an applied migration.
+    await writeFile(file, unsafe.replace('NOT NULL', "NOT NULL DEFAULT ''"))
+    const edited = await runCli(['manifest', '--check'], { cwd })
+    expect(edited.stdout).toContain('changed since pgtestbed.sum was written')
+    expect(edited.stdout).toContain(
+      'if this migration is new and no shared database has applied it yet',
+    )
+    const done = await runCli(['manifest', '--write'], { cwd })
+    expect(done.code).toBe(0)
+    expect(done.stdout).toBe(
+      'pgtestbed: wrote migrations/pgtestbed.sum (4 goose migrations)\n' +
+        'pgtestbed: 1 warning (`pgtestbed check` shows it)\n',
+    )
+    expect((await runCli(['check'], { cwd })).code).toBe(0)
+  })
+
   it('should refuse to write a manifest for migrations that do not load', async () => {
     const cwd = await project()
     await writeFile(

@@ -178,7 +178,7 @@ describe('pgtestbed up, down, status and version', () => {
       expect(run.stdout).toMatch(/^OK {3}00001_create_accounts\.sql \(\d+ ms\)\n$/)
       const err = run.stderr
       expect(err).toContain(
-        'pgtestbed: APPLY_FAILED failed to apply migration 00002_add_invoices.sql (version 2): statement 2 (line 4) failed at line 4: ERROR 42703: column "amount" of relation "invoices" does not exist',
+        'pgtestbed: APPLY_FAILED failed to apply migration 00002_add_invoices.sql (version 2): statement 2 (line 4) failed: ERROR 42703: column "amount" of relation "invoices" does not exist',
       )
       expect(err).toContain('  file: migrations/00002_add_invoices.sql:4')
       expect(err).toContain('  applied before it in this run: 1')

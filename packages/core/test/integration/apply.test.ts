@@ -116,6 +116,23 @@ describe('applyMigrations (goose)', () => {
     })
   })
 
+  it("should name a missing extension as the server's, with the servers that have it, not blame the migration", async () => {
+    await withTempDir(async (dir) => {
+      const set = gooseSet(dir, [
+        { version: 1, name: 'vectors', up: ['CREATE EXTENSION pgtestbed_no_such_extension;'] },
+      ])
+      await withScratchDatabase(async (client) => {
+        const error = await rejection(applyMigrations(client, set))
+        expect(error.code).toBe('APPLY_FAILED')
+        // One line, named once: the error is on the statement's own line.
+        expect(error.message).toContain('statement 1 (line 2) failed: ERROR 0A000')
+        expect(error.fix).toMatch(
+          /^the server has no "pgtestbed_no_such_extension" extension \(the migration is fine\): .*server: 'docker' with an image that has .*server: 'url'/,
+        )
+      })
+    })
+  })
+
   it("should report PostgreSQL's detail, hint and context", async () => {
     await withTempDir(async (dir) => {
       const raise = `DO $$
@@ -198,7 +215,7 @@ $$;`
         expect(error.statementLine).toBe(3)
         expect(error.errorLine).toBe(3)
         expect(error.message).toContain(
-          'failed to apply migration 0000_init.sql (version 0000_init): statement 2 (line 3) failed at line 3: ERROR 42703: column "x" of relation "a" does not exist',
+          'failed to apply migration 0000_init.sql (version 0000_init): statement 2 (line 3) failed: ERROR 42703: column "x" of relation "a" does not exist',
         )
         expect(error.message).toContain(
           'version 0000_init was not recorded in drizzle.__drizzle_migrations',

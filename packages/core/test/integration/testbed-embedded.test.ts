@@ -123,4 +123,36 @@ describe('testbed on the embedded server', () => {
       await q.cleanup().catch(() => {})
     }
   })
+
+  test("should offer the extensions the README lists for the embedded server, and not pgvector's", async () => {
+    await using testbed = await startTestbed(options())
+    await using db = await cloneDatabase(testbed.info, { label: 'extensions' })
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      const { rows } = await client.query<{ name: string }>(
+        'SELECT name FROM pg_available_extensions',
+      )
+      const names = rows.map((r) => r.name)
+      expect(names).toEqual(expect.arrayContaining(EMBEDDED_EXTENSIONS))
+      expect(names).not.toContain('vector')
+    } finally {
+      await client.end()
+    }
+  })
 })
+
+/** The extensions the README's "The embedded server" section names. */
+const EMBEDDED_EXTENSIONS = [
+  'pgcrypto',
+  'uuid-ossp',
+  'citext',
+  'hstore',
+  'pg_trgm',
+  'ltree',
+  'btree_gist',
+  'postgres_fdw',
+  'pg_stat_statements',
+  'tablefunc',
+  'unaccent',
+]

@@ -134,6 +134,40 @@ describe('startTestbed', () => {
     expect(testbed.summary).toContain(' · 1 warning · ')
   })
 
+  test('should report a manifest problem and a lint error in one failure, listing errors and counting warnings', async () => {
+    const p = await project({ migrations: 2 })
+    const file = `${p.migrationsDir}/00002_step_2.sql`
+    const found = [
+      {
+        severity: 'error' as const,
+        code: 'LINT_NO_DROP' as const,
+        message: 'no drops',
+        file,
+        line: 3,
+      },
+      {
+        severity: 'warning' as const,
+        code: 'LINT_SLOW' as const,
+        message: 'an unrelated warning',
+        file,
+      },
+    ]
+    const error = await startTestbed(
+      optionsFor(p, { manifest: ['00001_step_1.sql'], lint: () => found }),
+    ).catch((e: unknown) => e)
+    expect(isPgtestbedError(error) && error.code).toBe('MANIFEST_MISMATCH')
+    expect((error as DiagnosticsError).diagnostics.map((d) => d.code)).toEqual([
+      'MANIFEST_UNLISTED',
+      'LINT_NO_DROP',
+      'LINT_SLOW',
+    ])
+    const message = (error as Error).message
+    expect(message).toContain(': 2 errors\n')
+    expect(message).toContain('error LINT_NO_DROP no drops')
+    expect(message).not.toContain('an unrelated warning')
+    expect(message).toContain('(and 1 warning: `pgtestbed check` shows it)')
+  })
+
   test('should reject invalid options with INVALID_OPTIONS', async () => {
     const p = await project({ migrations: 1 })
     for (const [extra, text] of [

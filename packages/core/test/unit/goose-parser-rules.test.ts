@@ -166,6 +166,37 @@ describe('parseGooseSql', () => {
     expect(result.diagnostics[0]?.message).toContain('line 5, "SELECT 1;", would never run')
   })
 
+  it.each([
+    [
+      'the Down annotation',
+      '-- +goose Up\n-- +goose StatementBegin\n-- nothing yet\n-- +goose StatementEnd\n-- +goose Down\nSELECT 1;\n',
+    ],
+    [
+      'another block',
+      '-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementEnd\n-- +goose StatementBegin\nSELECT 1;\n-- +goose StatementEnd\n',
+    ],
+    [
+      'the end of the file',
+      '-- +goose Up\nSELECT 1;\n-- +goose StatementBegin\n-- +goose StatementEnd\n\n',
+    ],
+  ])(
+    'should only warn about an empty block followed by %s, where goose loses nothing',
+    (_, text) => {
+      const result = parse(text)
+      expect(result.diagnostics).toEqual([
+        expect.objectContaining({
+          severity: 'warning',
+          code: 'EMPTY_BLOCK',
+          line: expect.any(Number),
+        }),
+      ])
+      expect(result.diagnostics[0]?.message).toContain('which does nothing here')
+      // Nothing is lost: the one statement of the file is kept, in Up or in Down.
+      const sql = [result.up, result.down].flatMap((section) => section?.statements ?? [])
+      expect(sql.map((s) => s.sql)).toEqual(['SELECT 1;'])
+    },
+  )
+
   it('should return a dollar-quoted body split by goose as one statement, with the fix naming its lines', () => {
     const text = [
       '-- +goose Up',

@@ -214,7 +214,6 @@ const INVALID_CASES: Record<
     says: 'inside the string literal opened at line 2',
   },
   'empty-block': { expect: [['EMPTY_BLOCK', 2]], says: 'line 4, "SELECT 1;", would never run' },
-  'empty-block-comment-only': { expect: [['EMPTY_BLOCK', 2]], says: 'holds no SQL' },
   'statement-end-without-begin': {
     expect: [['MISPLACED_BLOCK', 3]],
     says: "'-- +goose StatementEnd' must be defined after '-- +goose StatementBegin'",

@@ -142,11 +142,11 @@ describe('lintMigrations', () => {
   })
 
   describe('unparsable SQL', () => {
-    it('should warn with PostgreSQL’s message at the line of the error and go on', async () => {
+    it('should fail with PostgreSQL’s message at the line of the error and lint the rest', async () => {
       const diagnostics = await lintFixture('parse')
       const failed = diagnostics.filter((d) => d.code === 'LINT_PARSE_FAILED')
       expect(failed.map((d) => d.line)).toEqual([2, 5])
-      expect(failed[0]!.severity).toBe('warning')
+      expect(failed.map((d) => d.severity)).toEqual(['error', 'error'])
       expect(failed[0]!.message).toContain('(syntax error at or near "ENGINE")')
       expect(failed[1]!.message).toContain('(syntax error at or near ",")')
       // The statement after the broken ones is still linted.

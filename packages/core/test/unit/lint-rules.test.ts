@@ -110,6 +110,14 @@ describe('lint rules', () => {
       )
     })
 
+    it('should accept a recreated enum without labels this migration moved every row off, and keep reporting partial moves', async () => {
+      const diagnostics = await lintFixture('enum-vacate')
+      // 002 and 003 move the rows first (before or after the rename); 004 moves only some of them.
+      expect(where(diagnostics, 'LINT_ENUM_VALUE_REMOVED')).toEqual(['004_partial_move.sql:4'])
+      expect(only(diagnostics, 'LINT_ENUM_VALUE_REMOVED').message).toContain("without 'bad'")
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+    })
+
     it('should fail a label used in the transaction that added it, and accept it after a commit', async () => {
       // Without discovery's own (token-based) finding, lint reports every case itself.
       const diagnostics = await lintFixture('enum-add-use', {}, true)

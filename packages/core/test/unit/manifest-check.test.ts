@@ -106,8 +106,8 @@ describe('checkManifest against pgtestbed.sum', () => {
         file: path.join(folder.dir, '005_create_invoices.sql'),
         related: [{ file: path.join(folder.dir, 'pgtestbed.sum'), line: 6 }],
         fix:
-          'never edit an applied migration: restore it (e.g. `git checkout -- 005_create_invoices.sql`) and put the change in a new migration; ' +
-          `if the edit is intended and no database has applied it yet, run ${WRITE}`,
+          `if this migration is new and no shared database has applied it yet, record the change with ${WRITE}; ` +
+          'if it was already merged or deployed, restore it (e.g. `git checkout -- 005_create_invoices.sql`) and put the change in a new migration',
       },
     ])
   })

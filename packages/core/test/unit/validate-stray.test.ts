@@ -24,6 +24,29 @@ describe('STRAY_FILE', () => {
     expect(strays).toHaveLength(4)
   })
 
+  it('should not report what the ignore option names, and say so in the fix of what it does not', async () => {
+    const set = await discoverFixture('stray-files')
+    const fixes = withCode(set, 'STRAY_FILE').map((d) => d.fix)
+    expect(fixes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("list it in the `ignore` option (ignore: ['README.md'])"),
+        expect.stringContaining(
+          "if it is an archive, seeds or test data, list it in the `ignore` option (ignore: ['seeds'])",
+        ),
+      ]),
+    )
+    // A folder name, a glob and a file name; SQL-looking top-level files stay errors.
+    const ignoring = await discoverFixture('stray-files', { ignore: ['seeds', '*.md'] })
+    expect(withCode(ignoring, 'STRAY_FILE').map((d) => d.file)).toEqual([
+      fixturePath('stray-files', '00001_a.sql.bak'),
+      fixturePath('stray-files', '00002_b.SQL'),
+    ])
+    const everything = await discoverFixture('stray-files', {
+      ignore: ['seeds/**', 'README.md', '00001_a.sql.bak', '00002_b.SQL'],
+    })
+    expect(withCode(everything, 'STRAY_FILE')).toEqual([])
+  })
+
   it('should never flag pgtestbed.sum, .gitkeep, OS litter, Go helpers or non-SQL files in sub-folders', async () => {
     const set = await discoverFixture('stray-files')
     const flagged = withCode(set, 'STRAY_FILE').map((d) => d.file)

@@ -44,7 +44,7 @@ describe('problems found before any test', () => {
     expect(run.code).toBe(1)
     const error = printedError(run.output)
     expect(error).toContain(
-      'PgtestbedError [APPLY_FAILED]: failed to apply migration 00002_add_balance.sql (version 2): statement 2 (line 3) failed at line 3: ERROR 42P01: relation "acounts" does not exist',
+      'PgtestbedError [APPLY_FAILED]: failed to apply migration 00002_add_balance.sql (version 2): statement 2 (line 3) failed: ERROR 42P01: relation "acounts" does not exist',
     )
     expect(error).toContain('  file: migrations-broken/00002_add_balance.sql:3')
     expect(error).toContain('fix: fix 00002_add_balance.sql (statement 2, line 3) and run again')

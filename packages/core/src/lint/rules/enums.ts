@@ -37,13 +37,17 @@ export function checkEnums(context: CommandContext): Finding[] {
   const replaced = created ? replacedEnum(context, created) : undefined
   if (createEnum && created && replaced) {
     const labels = new Set((createEnum.vals ?? []).flatMap((v) => nodeAs(v, 'String')?.sval ?? []))
-    const removed = replaced.labels.filter((label) => !labels.has(label))
+    // Labels an earlier UPDATE or DELETE of this migration moved every row off are safe to drop.
+    // (The live type: `replaced` is a copy taken at the rename, which may precede the UPDATE.)
+    const moved = (context.model.enumType(replaced.name) ?? replaced).vacated
+    const vacated = moved?.migration === context.migration.index ? moved.labels : undefined
+    const removed = replaced.labels.filter((label) => !labels.has(label) && !vacated?.has(label))
     if (removed.length > 0) {
       const list = removed.map((l) => `'${l}'`).join(', ')
       findings.push({
         code: 'LINT_ENUM_VALUE_REMOVED',
         message: `CREATE TYPE ${showName(created)} replaces the enum now named ${showName(replaced.name)} without ${list}: converting a column fails on any row that holds ${removed.length === 1 ? 'it' : 'one of them'}`,
-        fix: `before the ALTER COLUMN … TYPE, move those rows to a kept label in this migration (UPDATE <table> SET <column> = '<kept label>' WHERE <column> IN (${list}))`,
+        fix: `before the CREATE TYPE, move every row off them to a kept label in this migration (UPDATE <table> SET <column> = '<kept label>' WHERE <column> IN (${list}))`,
       })
     }
   }

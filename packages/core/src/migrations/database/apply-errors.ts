@@ -54,6 +54,11 @@ export interface MigrationApplyErrorDetails {
   statementsKept: number
   /** The version table, as displayed. */
   versionTable: string
+  /**
+   * The run held one transaction for all its migrations (drizzle, node-pg-migrate), so the
+   * migrations before this one were rolled back with it.
+   */
+  runTransaction?: boolean
 }
 
 /**
@@ -197,7 +202,10 @@ function formatApplyFailure(d: MigrationApplyErrorDetails): string {
     where = `${d.direction === 'up' ? 'recording' : 'unrecording'} it in ${d.versionTable} failed`
   } else {
     where = `statement ${d.statementNumber} (line ${d.statementLine}) failed`
-    if (d.errorLine !== undefined) where += ` at line ${d.errorLine}`
+    // "failed at line 3" only adds something when the error is not on the statement's first line.
+    if (d.errorLine !== undefined && d.errorLine !== d.statementLine) {
+      where += ` at line ${d.errorLine}`
+    }
   }
   const lines = [
     `failed to ${verb} migration ${d.name} (version ${d.migration.version}): ${where}: ${pgText}`,
@@ -210,9 +218,10 @@ function formatApplyFailure(d: MigrationApplyErrorDetails): string {
     `  file: ${displayPath(d.file)}:${d.errorLine ?? d.statementLine ?? d.migration.up.line}`,
   )
   const done = d.applied.map((m) => m.version)
-  lines.push(
-    `  ${d.direction === 'up' ? 'applied' : 'rolled back'} before it in this run: ${summarise(done)}`,
-  )
+  const before = d.runTransaction
+    ? 'applied before it in this run, and undone with it'
+    : `${d.direction === 'up' ? 'applied' : 'rolled back'} before it in this run`
+  lines.push(`  ${before}: ${summarise(done)}`)
   lines.push(`  ${keptSentence(d)}`)
   if (d.statement !== undefined && d.statementLine !== undefined) {
     lines.push(`  statement ${d.statementNumber}:`, ...showStatement(d.statement, d))
@@ -236,6 +245,10 @@ function keptSentence(d: MigrationApplyErrorDetails): string {
     d.direction === 'up'
       ? `${version} was not recorded in ${d.versionTable}`
       : `${version} is still recorded in ${d.versionTable}`
+  if (d.runTransaction) {
+    const tool = d.format === 'drizzle' ? "drizzle's migrator" : "node-pg-migrate's CLI"
+    return `nothing of this run was kept: as ${tool} does, every pending migration ran in one transaction, which was rolled back, and ${recorded}`
+  }
   if (d.format === 'golang-migrate') {
     return `nothing of this file was kept unless it commits on its own (golang-migrate sends the whole file as one query, which PostgreSQL runs as one implicit transaction); as golang-migrate does, ${d.versionTable} now marks the version dirty`
   }
@@ -305,6 +318,10 @@ function fixFor(d: MigrationApplyErrorDetails): string {
         return `node-pg-migrate runs every SQL migration in a transaction, where this statement cannot run; write the migration in JavaScript with pgm.noTransaction() and apply it with node-pg-migrate (the migrate: { command } recipe)`
     }
   }
+  const extension = missingExtension(d.postgres)
+  if (extension !== undefined) {
+    return `the server has no "${extension}" extension (the migration is fine): the embedded server ships PostgreSQL's own contrib extensions only; use server: 'docker' with an image that has "${extension}" (docker: { image: '<an image with ${extension}, e.g. pgvector/pgvector:pg17 for vector>' }) or server: 'url' pointing at a server where it is installed`
+  }
   if (d.postgres.code === '55P04') {
     return `move the ALTER TYPE … ADD VALUE into a migration before ${d.name}: a new enum value can only be used once it is committed`
   }
@@ -319,4 +336,17 @@ function fixFor(d: MigrationApplyErrorDetails): string {
     return `fix ${at}; on a database migrated with \`pgtestbed up\`, first set the failed run aside with \`npx prisma migrate resolve --rolled-back ${d.migration.version}\`, then run again`
   }
   return `fix ${at} and run again`
+}
+
+/**
+ * The extension a `CREATE EXTENSION` could not find on the server: PostgreSQL 15+ says
+ * `extension "x" is not available` (0A000), older ones `could not open extension control file
+ * ".../x.control"` (58P01).
+ */
+export function missingExtension(pg: PostgresErrorFields): string | undefined {
+  if (pg.code === '0A000') return /^extension "(.+)" is not available$/.exec(pg.message)?.[1]
+  if (pg.code === '58P01') {
+    return /could not open extension control file ".*\/([^/]+)\.control"/.exec(pg.message)?.[1]
+  }
+  return undefined
 }

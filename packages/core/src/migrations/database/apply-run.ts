@@ -21,6 +21,11 @@ export interface SectionRun {
   versionTable: string
   /** Migrations completed earlier in this run (for the error). */
   done: readonly Migration[]
+  /**
+   * The caller holds one transaction for the whole run (the tool's `oneTransactionPerRun`): the
+   * section neither opens, commits nor rolls back one of its own.
+   */
+  inRunTransaction?: boolean
 }
 
 // Folded in front of the first statement: it saves a round trip, and BEGIN itself cannot fail,
@@ -55,6 +60,10 @@ export async function runSection(run: SectionRun): Promise<void> {
   }
   // A lone record is atomic by itself; no transaction needed around it.
   if (statements.length === 0) return runBookkeeping(run, bookkeeping.record, 0)
+  if (run.inRunTransaction) {
+    for (let i = 0; i < statements.length; i++) await runStatement(run, i, '', 0)
+    return runBookkeeping(run, bookkeeping.record, 0)
+  }
   try {
     for (let i = 0; i < statements.length; i++) await runStatement(run, i, i === 0 ? BEGIN : '', 0)
     await runBookkeeping(run, `${bookkeeping.record};COMMIT`, 0)
@@ -115,6 +124,7 @@ async function runStatement(
         transactional: run.transactional,
         statementsKept: kept,
         versionTable: run.versionTable,
+        runTransaction: run.inRunTransaction === true,
       },
       { cause: error },
     )
@@ -137,6 +147,7 @@ async function runBookkeeping(run: SectionRun, sql: string, kept: number): Promi
         transactional: run.transactional,
         statementsKept: kept,
         versionTable: run.versionTable,
+        runTransaction: run.inRunTransaction === true,
       },
       { cause: error },
     )

@@ -5,7 +5,7 @@ import { runSection } from './apply-run.js'
 import type { Migration, MigrationSet } from '../types.js'
 import { loadVersionState, versionTableDriver } from './version-tables/index.js'
 import { migrationName } from './version-tables/shared.js'
-import type { Classification } from './version-tables/types.js'
+import type { Bookkeeping, Classification } from './version-tables/types.js'
 
 /** A progress event: one migration starts, or one is done (applied or rolled back, and recorded). */
 export interface MigrationEvent {
@@ -72,14 +72,16 @@ export interface ApplyResult {
  * Each migration runs in its own transaction with its record, unless the tool runs it without
  * one (goose `NO TRANSACTION`, dbmate `transaction:false`: statements in autocommit, then the
  * record; golang-migrate: the whole file as one query between dirty marks; Prisma: its row first,
- * then the whole file as one query, then the row completed). The client must not be inside a
- * transaction.
+ * then the whole file as one query, then the row completed). drizzle and node-pg-migrate, as
+ * their tools do, run all pending migrations in one transaction, so a failure keeps none of them.
+ * The client must not be inside a transaction.
  *
  * @throws DiagnosticsError (`VALIDATION_FAILED`) when `set.diagnostics` holds errors: a broken
  *   file must never be skipped silently.
  * @throws PgtestbedError `VERSION_TABLE_CONFLICT` when the table contradicts the files.
  * @throws MigrationApplyError (`APPLY_FAILED`) at the first failing statement; migrations before
- *   it stay applied and recorded, nothing of a transactional failing migration is kept.
+ *   it stay applied and recorded (drizzle, node-pg-migrate: rolled back too), nothing of a
+ *   transactional failing migration is kept.
  *
  * @example
  * const set = await discoverMigrations({ migrations: './migrations' })
@@ -115,33 +117,52 @@ export async function applyMigrations(
 
   const applied: CompletedMigration[] = []
   const done: Migration[] = []
-  for (const [index, migration] of plan.entries()) {
-    options.onMigration?.({ phase: 'start', direction: 'up', migration, index, total: plan.length })
-    const t0 = performance.now()
-    await runSection({
-      client,
-      migration,
-      name: migrationName(set, migration),
-      format: set.format,
-      direction: 'up',
-      file: migration.up.file,
-      statements: migration.up.statements,
-      transactional: driver.transactional(migration.up),
-      bookkeeping: driver.upBookkeeping(state.location, migration, set),
-      versionTable: state.location.display,
-      done,
-    })
-    const ms = performance.now() - t0
-    applied.push({ migration, ms })
-    done.push(migration)
-    options.onMigration?.({
-      phase: 'done',
-      direction: 'up',
-      migration,
-      index,
-      total: plan.length,
-      ms,
-    })
+  // drizzle and node-pg-migrate apply a whole run in one transaction: a failure keeps nothing.
+  const inRunTransaction = driver.oneTransactionPerRun === true && plan.length > 0
+  if (inRunTransaction) await client.query('BEGIN')
+  try {
+    for (const [index, migration] of plan.entries()) {
+      options.onMigration?.({
+        phase: 'start',
+        direction: 'up',
+        migration,
+        index,
+        total: plan.length,
+      })
+      const t0 = performance.now()
+      await runSection({
+        client,
+        migration,
+        name: migrationName(set, migration),
+        format: set.format,
+        direction: 'up',
+        file: migration.up.file,
+        statements: migration.up.statements,
+        transactional: driver.transactional(migration.up),
+        bookkeeping: commitAfterLast(
+          driver.upBookkeeping(state.location, migration, set),
+          inRunTransaction && index === plan.length - 1,
+        ),
+        versionTable: state.location.display,
+        done,
+        inRunTransaction,
+      })
+      const ms = performance.now() - t0
+      applied.push({ migration, ms })
+      done.push(migration)
+      options.onMigration?.({
+        phase: 'done',
+        direction: 'up',
+        migration,
+        index,
+        total: plan.length,
+        ms,
+      })
+    }
+  } catch (error) {
+    // A dead connection cannot roll back: the server already did.
+    if (inRunTransaction) await client.query('ROLLBACK').catch(() => {})
+    throw error
   }
   return {
     applied,
@@ -149,6 +170,14 @@ export async function applyMigrations(
     versionTable: state.location.display,
     ms: performance.now() - started,
   }
+}
+
+/**
+ * The run's COMMIT rides on its last record, so a deferred constraint that fails there is
+ * reported against that migration like any failing record.
+ */
+function commitAfterLast(bookkeeping: Bookkeeping, last: boolean): Bookkeeping {
+  return last ? { ...bookkeeping, record: `${bookkeeping.record};COMMIT` } : bookkeeping
 }
 
 /**

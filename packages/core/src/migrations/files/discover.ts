@@ -106,6 +106,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
   const empty = (module: FormatModule | null, diagnostics: Diagnostic[]): MigrationSet => ({
     dir,
     format: module?.format ?? (requested === 'auto' ? MIGRATION_FORMATS[0]! : requested),
+    ...(module === null && requested === 'auto' ? { formatUnknown: true as const } : {}),
     migrations: [],
     files: [],
     versionTable: versionTableOf(module, options),
@@ -196,7 +197,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
       fix: 'point the `migrations` option at the folder that holds your migrations, or set `format` to the tool they are written for',
     })
   }
-  set.diagnostics.push(...validateMigrations(set, { entries }))
+  set.diagnostics.push(...validateMigrations(set, { entries, ignore: options.ignore ?? [] }))
   rememberSourceTexts(set, texts)
   return set
 }

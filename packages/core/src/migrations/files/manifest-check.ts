@@ -26,6 +26,14 @@ interface Found {
 
 const WRITE = '`pgtestbed manifest --write`'
 
+/**
+ * The fix for a file that changed since the manifest was written. Without a database pgtestbed
+ * cannot tell a migration being written from one applied and then edited, so it names both cases.
+ */
+export function editedFix(file: string): string {
+  return `if this migration is new and no shared database has applied it yet, record the change with ${WRITE}; if it was already merged or deployed, restore it (e.g. \`git checkout -- ${file}\`) and put the change in a new migration`
+}
+
 /** Everything the individual checks share. */
 class Comparison {
   readonly out: Diagnostic[] = []
@@ -236,7 +244,7 @@ async function reportEdited(c: Comparison): Promise<void> {
       message: `${entry.path} changed since ${c.where} was written (${editedParts(c.set, migration)})`,
       file: migration.up.file,
       related: c.at(entry),
-      fix: `never edit an applied migration: restore it (e.g. \`git checkout -- ${entry.path}\`) and put the change in a new migration; if the edit is intended and no database has applied it yet, run ${WRITE}`,
+      fix: editedFix(entry.path),
     })
   }
 }

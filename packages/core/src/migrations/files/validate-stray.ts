@@ -1,3 +1,4 @@
+import picomatch from 'picomatch'
 import path from 'node:path'
 import type { Diagnostic } from '../../diagnostics.js'
 import { DEFAULT_MANIFEST_FILE } from '../types.js'
@@ -57,7 +58,12 @@ function fixFor(set: MigrationSet, base: string): string {
  * checkStrayFiles(set, ['001_init.sql', 'seed.SQL', 'README.md'])
  * // [{ code: 'STRAY_FILE', severity: 'error', file: '/…/seed.SQL', ... }, { ..., severity: 'warning', file: '/…/README.md' }]
  */
-export function checkStrayFiles(set: MigrationSet, entries: readonly string[]): Diagnostic[] {
+export function checkStrayFiles(
+  set: MigrationSet,
+  entries: readonly string[],
+  ignore: readonly string[] = [],
+): Diagnostic[] {
+  const ignored = ignoredBy(ignore)
   const known = new Set(set.files)
   for (const d of set.diagnostics) {
     if (d.file) known.add(d.file)
@@ -68,7 +74,7 @@ export function checkStrayFiles(set: MigrationSet, entries: readonly string[]): 
   for (const entry of entries) {
     const file = path.join(set.dir, entry)
     const base = path.posix.basename(entry)
-    if (known.has(file) || IGNORED_FILES.has(base)) continue
+    if (known.has(file) || IGNORED_FILES.has(base) || ignored(entry)) continue
     if (!isTopLevel(entry)) {
       // drizzle v1 and Prisma keep their migrations in sub-folders and report those files themselves.
       if (set.format !== 'drizzle' && set.format !== 'prisma' && SQL_LIKE.test(base)) {
@@ -93,7 +99,7 @@ export function checkStrayFiles(set: MigrationSet, entries: readonly string[]): 
         code: 'STRAY_FILE',
         message: `${entry} is not a migration; the migrations folder should hold only migration files`,
         file,
-        fix: 'move it out of the migrations folder (pgtestbed and the tool ignore it, but a stray file hides real mistakes)',
+        fix: `move it out of the migrations folder, or list it in the \`ignore\` option (ignore: ['${entry}']) if it belongs there`,
       })
     }
   }
@@ -103,8 +109,24 @@ export function checkStrayFiles(set: MigrationSet, entries: readonly string[]): 
       code: 'STRAY_FILE',
       message: `${folder}/ holds ${files.length} SQL file${files.length === 1 ? '' : 's'} (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}) that ${set.format} never applies: it reads only the top level of the migrations folder`,
       file: path.join(set.dir, files[0] ?? folder),
-      fix: 'move migrations to the top level; keep seeds and test data outside the migrations folder',
+      fix: `if ${folder}/ holds migrations meant to run, move them to the top level; if it is an archive, seeds or test data, list it in the \`ignore\` option (ignore: ['${folder}'])`,
     })
   }
   return out
+}
+
+/**
+ * A test for "the user said this is not a migration": the entry, or a folder above it, matches one
+ * of the globs (`archive` and `archive/**` both cover `archive/2019/001.sql`).
+ */
+function ignoredBy(globs: readonly string[]): (entry: string) => boolean {
+  if (globs.length === 0) return () => false
+  const matches = picomatch(
+    globs.map((g) => g.replace(/^\.\//, '').replace(/\/+$/, '')),
+    { dot: true },
+  )
+  return (entry) => {
+    const parts = entry.split('/')
+    return parts.some((_, i) => matches(parts.slice(0, i + 1).join('/')))
+  }
 }

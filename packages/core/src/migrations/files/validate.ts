@@ -186,6 +186,8 @@ function missingDownText(format: MigrationFormat, file: string): { message: stri
 export interface ValidateOptions {
   /** Every file below the migrations folder, relative with `/`, as discovery listed them. */
   entries: readonly string[]
+  /** Globs of files and folders that are not migrations and not to be reported (`ignore`). */
+  ignore?: readonly string[]
 }
 
 /**
@@ -201,7 +203,7 @@ export interface ValidateOptions {
 export function validateMigrations(set: MigrationSet, options: ValidateOptions): Diagnostic[] {
   const scan = createScanner()
   return [
-    ...checkStrayFiles(set, options.entries),
+    ...checkStrayFiles(set, options.entries, options.ignore),
     ...mixedVersioning(set),
     ...versionGaps(set),
     ...downRules(set),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Diagnostic } from '../../diagnostics.js'
+import { editedFix } from '../files/manifest-check.js'
 import type { Manifest, ParsedManifest } from '../files/manifest.js'
 import {
   chainLink,
@@ -117,7 +118,7 @@ export async function compareInputsManifest(
         manifestFile === undefined
           ? []
           : [{ file: manifestFile, ...(entry.line === undefined ? {} : { line: entry.line }) }],
-      fix: `never edit an applied migration: restore it (e.g. \`git checkout -- ${entry.path}\`) and put the change in a new migration; if the edit is intended and no database has applied it yet, run ${WRITE}`,
+      fix: editedFix(entry.path),
     })
   }
   return out

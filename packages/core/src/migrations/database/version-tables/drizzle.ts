@@ -158,6 +158,8 @@ export const drizzleVersionTable: VersionTableDriver = {
   },
 
   transactional: (section) => section.transaction,
+  // drizzle-orm's migrate() opens one transaction for all pending migrations.
+  oneTransactionPerRun: true,
   withoutDown: 'refuse',
 }
 

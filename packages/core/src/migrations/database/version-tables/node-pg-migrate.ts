@@ -142,6 +142,8 @@ export const nodePgMigrateVersionTable: VersionTableDriver = {
 
   // node-pg-migrate runs every SQL migration in a transaction (only JavaScript ones can opt out).
   transactional: () => true,
+  // Its CLI's --single-transaction (the default) wraps the whole run in one transaction.
+  oneTransactionPerRun: true,
   // "User has disabled down migration on file: <name>".
   withoutDown: 'refuse',
 }

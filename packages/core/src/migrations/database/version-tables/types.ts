@@ -145,6 +145,11 @@ export interface VersionTableDriver {
   /** Whether the tool wraps this section in a transaction of its own. */
   transactional(section: MigrationSection): boolean
   /**
+   * Set when the tool applies every pending migration of a run in ONE transaction (drizzle's
+   * migrator, node-pg-migrate's CLI): a failure anywhere keeps none of them.
+   */
+  oneTransactionPerRun?: true
+  /**
    * Rolling back a migration without a Down section: `'record-only'` just updates the table
    * (goose, golang-migrate), `'refuse'` fails (dbmate, drizzle).
    */

@@ -4,12 +4,12 @@ import { type DbmateBlock, parseDbmateSql } from './dbmate-parser.js'
 import {
   absolute,
   bomDiagnostic,
-  duplicateVersionDiagnostic,
   loadAll,
   nextVersion,
   readEntry,
   topLevelEntries,
 } from './file-names.js'
+import { duplicateVersionDiagnostics, type DuplicateVersion } from './duplicates.js'
 import type { FormatContext, FormatLoadResult, FormatModule } from './types.js'
 
 /** dbmate's file name pattern (`migrationFileRegexp`): leading digits (the version), anything, `.sql`. */
@@ -27,9 +27,17 @@ function section(file: string, block: DbmateBlock): MigrationSection {
   }
 }
 
+const versionsOf = (entries: string[]): bigint[] =>
+  entries.map((e) => BigInt(DBMATE_NAME.exec(e)?.[1] ?? '0'))
+
 /** Drops later files that reuse a version string, reporting each (dbmate would skip them silently). */
-function uniqueVersions(context: FormatContext, entries: string[], diagnostics: Diagnostic[]) {
-  const versions = entries.map((e) => BigInt(DBMATE_NAME.exec(e)?.[1] ?? '0'))
+function uniqueVersions(
+  context: FormatContext,
+  entries: string[],
+  diagnostics: Diagnostic[],
+  duplicates: DuplicateVersion[],
+) {
+  const versions = versionsOf(entries)
   const byString = new Map<string, string>()
   const byNumber = new Map<bigint, string>()
   const kept: string[] = []
@@ -37,17 +45,14 @@ function uniqueVersions(context: FormatContext, entries: string[], diagnostics: 
     const digits = DBMATE_NAME.exec(entry)?.[1] ?? ''
     const first = byString.get(digits)
     if (first) {
-      diagnostics.push(
-        duplicateVersionDiagnostic({
-          context,
-          version: digits,
-          first,
-          second: entry,
-          consequence: `dbmate records applied versions by their digits, so once ${first} is applied it treats ${entry} as applied too and never runs it`,
-          rename: entry,
-          renameTo: entry.replace(digits, nextVersion(versions, digits.length)),
-        }),
-      )
+      duplicates.push({
+        version: digits,
+        first,
+        second: entry,
+        consequence: `dbmate records applied versions by their digits, so once ${first} is applied it treats ${entry} as applied too and never runs it`,
+        width: digits.length,
+        renamed: (name, version) => name.replace(/^\d+/, version),
+      })
       continue
     }
     const sameNumber = byNumber.get(BigInt(digits))
@@ -153,7 +158,11 @@ export const dbmateFormat: FormatModule = {
     const entries = topLevelEntries(context)
       .filter((e) => DBMATE_NAME.test(e))
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    const kept = uniqueVersions(context, entries, diagnostics)
+    const duplicates: DuplicateVersion[] = []
+    const kept = uniqueVersions(context, entries, diagnostics, duplicates)
+    diagnostics.push(
+      ...(await duplicateVersionDiagnostics(context, duplicates, versionsOf(entries))),
+    )
     const misordered = stringOrderHazard(context, kept)
     if (misordered) diagnostics.push(misordered)
     const migrations = await loadAll(

@@ -104,30 +104,6 @@ export function bomDiagnostic(file: string, entry: string, consequence: string):
   }
 }
 
-/** The two files of a duplicated version, ready for a DUPLICATE_VERSION diagnostic. */
-export function duplicateVersionDiagnostic(options: {
-  context: FormatContext
-  version: string
-  first: string
-  second: string
-  consequence: string
-  rename: string
-  renameTo: string
-}): Diagnostic {
-  const { context, version, first, second } = options
-  return {
-    severity: 'error',
-    code: 'DUPLICATE_VERSION',
-    message: `version ${version} is used by two files, ${first} and ${second}: ${options.consequence}`,
-    file: absolute(context, second),
-    line: 1,
-    related: [{ file: absolute(context, first), line: 1 }],
-    fix:
-      `give one of them a new version, e.g. rename ${options.rename} to ${options.renameTo} ` +
-      `(renumber the one that has not been applied to any shared database yet)`,
-  }
-}
-
 /**
  * Proposes a name the tool would accept for a file whose name it rejects or skips: the version
  * digits kept (or `next` when there are none or they are zero), `_` as the separator, the rest

@@ -5,7 +5,6 @@ import {
   UINT64_MAX,
   absolute,
   bomDiagnostic,
-  duplicateVersionDiagnostic,
   isBlank,
   lastLine,
   leadingNewlines,
@@ -14,6 +13,7 @@ import {
   readEntry,
   topLevelEntries,
 } from './file-names.js'
+import { duplicateVersionDiagnostics, type DuplicateVersion } from './duplicates.js'
 import type { FormatContext, FormatLoadResult, FormatModule } from './types.js'
 
 /**
@@ -59,7 +59,11 @@ interface Pair {
   down?: { entry: string; name: GolangMigrateName }
 }
 
-function collectPairs(context: FormatContext, diagnostics: Diagnostic[]): Pair[] {
+function collectPairs(
+  context: FormatContext,
+  diagnostics: Diagnostic[],
+  duplicates: DuplicateVersion[],
+): Pair[] {
   const names = topLevelEntries(context).flatMap((entry) => {
     const name = parseGolangMigrateName(entry)
     return name ? [{ entry, name }] : []
@@ -86,17 +90,15 @@ function collectPairs(context: FormatContext, diagnostics: Diagnostic[]): Pair[]
     const existing = pair[direction]
     if (existing) {
       pair.duplicated = true
-      diagnostics.push(
-        duplicateVersionDiagnostic({
-          context,
-          version: version.toString(),
-          first: existing.entry,
-          second: file.entry,
-          consequence: `golang-migrate refuses to start ("duplicate migration file: ${file.entry}")`,
-          rename: `${file.entry} (and its .${direction === 'up' ? 'down' : 'up'} file)`,
-          renameTo: file.entry.replace(digits, nextVersion(versions, digits.length)),
-        }),
-      )
+      duplicates.push({
+        version: version.toString(),
+        first: existing.entry,
+        second: file.entry,
+        consequence: `golang-migrate refuses to start ("duplicate migration file: ${file.entry}")`,
+        width: digits.length,
+        renamed: (entry, next) => entry.replace(/^\d+/, next),
+        companion: `(and its .${direction === 'up' ? 'down' : 'up'} file)`,
+      })
       continue
     }
     pair[direction] = file
@@ -204,7 +206,15 @@ export const golangMigrateFormat: FormatModule = {
   },
   async load(context): Promise<FormatLoadResult> {
     const diagnostics: Diagnostic[] = []
-    const pairs = collectPairs(context, diagnostics)
+    const duplicates: DuplicateVersion[] = []
+    const pairs = collectPairs(context, diagnostics, duplicates)
+    diagnostics.push(
+      ...(await duplicateVersionDiagnostics(
+        context,
+        duplicates,
+        pairs.map((p) => p.version),
+      )),
+    )
     const migrations = await loadAll(
       pairs,
       (pair, own) => loadPair(context, pair, own),

@@ -5,12 +5,12 @@ import {
   INT64_MAX,
   absolute,
   loadAll,
-  duplicateVersionDiagnostic,
   nextVersion,
   proposeName,
   readEntry,
   topLevelEntries,
 } from './file-names.js'
+import { duplicateVersionDiagnostics, type DuplicateVersion } from './duplicates.js'
 import type { FormatContext, FormatLoadResult, FormatModule } from './types.js'
 
 /** A goose file name, split as goose's `NumericComponent` splits it. */
@@ -79,7 +79,11 @@ function renameFix(entry: string, next: string): string {
 }
 
 /** Names every top-level file, reporting the ones goose's CLI refuses or pgtestbed cannot run. */
-function collect(context: FormatContext, diagnostics: Diagnostic[]): Named[] {
+function collect(
+  context: FormatContext,
+  diagnostics: Diagnostic[],
+  duplicates: DuplicateVersion[],
+): Named[] {
   const entries = topLevelEntries(context)
   const parsed = entries.map((entry) => ({ entry, name: parseGooseFileName(entry) }))
   const valid = parsed.flatMap((p) => (p.name.ok ? [{ entry: p.entry, ...p.name }] : []))
@@ -118,20 +122,14 @@ function collect(context: FormatContext, diagnostics: Diagnostic[]): Named[] {
   for (const file of sql) {
     const previous = kept[kept.length - 1]
     if (previous && previous.version === file.version) {
-      diagnostics.push(
-        duplicateVersionDiagnostic({
-          context,
-          version: file.version.toString(),
-          first: previous.entry,
-          second: file.entry,
-          consequence: `goose stops with "goose: duplicate version ${file.version} detected" and the order between them is undefined`,
-          rename: file.entry,
-          renameTo: `${nextVersion(
-            sql.map((s) => s.version),
-            file.digits.length,
-          )}${file.entry.slice(file.digits.length)}`,
-        }),
-      )
+      duplicates.push({
+        version: file.version.toString(),
+        first: previous.entry,
+        second: file.entry,
+        consequence: `goose stops with "goose: duplicate version ${file.version} detected" and the order between them is undefined`,
+        width: file.digits.length,
+        renamed: (entry, version) => entry.replace(/^[+-]?\d+/, version),
+      })
       continue
     }
     kept.push(file)
@@ -192,7 +190,15 @@ export const gooseFormat: FormatModule = {
   },
   async load(context): Promise<FormatLoadResult> {
     const diagnostics: Diagnostic[] = []
-    const kept = collect(context, diagnostics)
+    const duplicates: DuplicateVersion[] = []
+    const kept = collect(context, diagnostics, duplicates)
+    diagnostics.push(
+      ...(await duplicateVersionDiagnostics(
+        context,
+        duplicates,
+        kept.map((k) => k.version),
+      )),
+    )
     const migrations = await loadAll(
       kept,
       (named, own) => loadFile(context, named, own),

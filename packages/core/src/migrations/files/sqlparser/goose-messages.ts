@@ -288,28 +288,32 @@ function unterminatedFix(
   return `End the statement with ";" at the end of line ${lastLine}, or wrap it in "-- +goose StatementBegin" / "-- +goose StatementEnd".`
 }
 
-export function emptyBlockDiagnostic(
-  file: string,
-  blockLine: number,
-  endLine: number,
-  whitespaceOnly: boolean,
-): Diagnostic {
-  const effect = whitespaceOnly
-    ? 'goose sends an empty statement for it'
-    : 'unless an annotation follows it, goose sends an empty statement and silently drops the ' +
-      'next SQL line'
-  return error(
-    'EMPTY_BLOCK',
+/**
+ * An empty StatementBegin/End block. Goose sends an empty statement for it, which does nothing,
+ * so on its own it is a warning; {@link noteSwallowedLine} makes it an error once a SQL line
+ * follows that goose would drop.
+ */
+export function emptyBlockDiagnostic(file: string, blockLine: number, endLine: number): Diagnostic {
+  return {
+    severity: 'warning',
+    code: 'EMPTY_BLOCK',
+    message: `the "-- +goose StatementBegin" block at lines ${blockLine}-${endLine} holds no SQL; goose sends an empty statement for it, which does nothing here`,
     file,
-    blockLine,
-    `the "-- +goose StatementBegin" block at lines ${blockLine}-${endLine} holds no SQL; ${effect}`,
-    `Delete the empty block (lines ${blockLine}-${endLine}) or put the statement it was meant for inside it.`,
-  )
+    line: blockLine,
+    fix: `Delete the empty block (lines ${blockLine}-${endLine}) or put the statement it was meant for inside it.`,
+  }
 }
 
-/** Adds the line goose would swallow after an empty block to its diagnostic. */
+/**
+ * After an empty block with no SQL between its markers, goose drops the next SQL line: the
+ * block's warning becomes an error naming that line.
+ */
 export function noteSwallowedLine(d: Diagnostic, line: number, text: string): void {
-  d.message += ` (here line ${line}, ${goQuote(preview(text))}, would never run)`
+  d.severity = 'error'
+  d.message = d.message.replace(
+    'which does nothing here',
+    `and then silently drops the next SQL line (here line ${line}, ${goQuote(preview(text))}, would never run)`,
+  )
 }
 
 const CONSTRUCT_NAME: Record<OpenConstruct, string> = {

@@ -261,12 +261,12 @@ class GooseParser {
     this.inBlock = false
     if (this.parts.length === 0) {
       // goose emits "" here and then drops the next SQL line; report it instead of copying that.
-      this.emptyBlock = msg.emptyBlockDiagnostic(this.file, this.blockLine, lineNo, false)
+      this.emptyBlock = msg.emptyBlockDiagnostic(this.file, this.blockLine, lineNo)
       this.report(this.emptyBlock)
       return
     }
     if (isGoBlank(this.parts.join(''))) {
-      this.report(msg.emptyBlockDiagnostic(this.file, this.blockLine, lineNo, true))
+      this.report(msg.emptyBlockDiagnostic(this.file, this.blockLine, lineNo))
       return this.clear()
     }
     this.emit()

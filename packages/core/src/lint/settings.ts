@@ -72,11 +72,7 @@ export type LintSettings = (code: LintRuleCode, file: string) => LintRuleSetting
  * const settingOf = resolveLintSettings({ overrides: [{ files: ['archive'], rules: { LINT_DROP_TABLE: 'off' } }] }, '/p/migrations')
  * settingOf('LINT_DROP_TABLE', '/p/migrations/archive/001_old.sql') // 'off'
  */
-export function resolveLintSettings(
-  options: LintOptions,
-  dir: string,
-  prefix = '',
-): LintSettings {
+export function resolveLintSettings(options: LintOptions, dir: string, prefix = ''): LintSettings {
   const base = resolveLintRules(options.rules, `${prefix}rules`)
   const overrides = checkOverrides(options.overrides, `${prefix}overrides`)
   if (overrides.length === 0) return (code) => base[code]

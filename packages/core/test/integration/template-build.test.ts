@@ -198,9 +198,35 @@ describe('ensureTemplate', () => {
     )
     const error = await ensureTemplate(await options(p, {}, ['seed.sql'])).catch((e: unknown) => e)
     expect(isPgtestbedError(error) && error.code).toBe('TEMPLATE_BUILD_FAILED')
-    expect((error as Error).message).toContain(`${path.join(p.cwd, 'seed.sql')}:2`)
-    expect((error as Error).message).toContain('relation "nope" does not exist')
+    expect((error as Error).message).toContain(
+      `${path.join(p.cwd, 'seed.sql')}:2 failed while building template database`,
+    )
+    expect((error as Error).message).toContain(
+      'statement 2 (line 2) failed: ERROR 42P01: relation "nope" does not exist',
+    )
+    expect((error as Error).message).toContain(
+      '  statement 2:\n  > 2 | INSERT INTO nope VALUES (1);',
+    )
+    expect(isPgtestbedError(error) && error.fix).toMatch(
+      /^the seed names something the migrations no longer create \(a stale seed\): update statement 2 \(line 2\) of .*seed\.sql/,
+    )
     // The first template stays; the failed one left nothing.
+    expect((await projectDatabases(p.project)).map((d) => d.name)).toEqual([name])
+
+    // An error without a position (a unique violation) is located by re-running the statements.
+    await writeFile(
+      path.join(p.cwd, 'seed.sql'),
+      "INSERT INTO t1 (id, name) VALUES (1, 'a');\n\nINSERT INTO t1 (id, name)\n  VALUES (1, 'b');\n",
+    )
+    const duplicate = await ensureTemplate(await options(p, {}, ['seed.sql'])).catch(
+      (e: unknown) => e,
+    )
+    expect((duplicate as Error).message).toContain(
+      'seed.sql:3 failed while building template database',
+    )
+    expect((duplicate as Error).message).toContain('statement 2 (line 3) failed: ERROR 23505')
+    expect((duplicate as Error).message).toContain('    detail: Key (id)=(1) already exists.')
+    expect(isPgtestbedError(duplicate) && duplicate.fix).toMatch(/^fix statement 2 \(line 3\) of /)
     expect((await projectDatabases(p.project)).map((d) => d.name)).toEqual([name])
   })
 

@@ -266,7 +266,18 @@ function keptSentence(d: MigrationApplyErrorDetails): string {
   return `${ran}; ${recorded}`
 }
 
-function showStatement(sql: string, d: MigrationApplyErrorDetails): string[] {
+/** Where in its file a failed statement starts, and where PostgreSQL's error points. */
+export interface StatementPlace {
+  statementLine?: number
+  errorLine?: number
+  errorColumn?: number
+}
+
+/**
+ * A failed statement as indented lines with file line numbers, `>` and a caret at the error;
+ * long statements show a window around the error.
+ */
+export function showStatement(sql: string, d: StatementPlace): string[] {
   const first = d.statementLine ?? 1
   const text = sql.replace(/^\s*\n/, '').replace(/\s+$/, '')
   const all = text.split('\n')

@@ -19,6 +19,10 @@ export interface SqlCommand {
   tokens: string[]
   /** 0-based line of the command's first token, counted from the start of the text. */
   lineOffset: number
+  /** Offset of the command's first token in the text. */
+  start: number
+  /** Offset just past the command: past its `;`, or its last token at the end of the text. */
+  end: number
 }
 
 /** A command that cannot run inside a transaction block, found by {@link findNonTransactional}. */
@@ -37,13 +41,15 @@ const PUNCTUATION = new Set(['(', ')', ',', '.', '='])
  *
  * @example
  * splitSqlCommands("select 1; -- note\ncreate index concurrently i on t (a);")
- * // [{ tokens: ['SELECT', '1'], lineOffset: 0 },
- * //  { tokens: ['CREATE', 'INDEX', 'CONCURRENTLY', 'I', 'ON', 'T', '(', 'A', ')'], lineOffset: 1 }]
+ * // [{ tokens: ['SELECT', '1'], lineOffset: 0, start: 0, end: 9 },
+ * //  { tokens: ['CREATE', 'INDEX', 'CONCURRENTLY', 'I', 'ON', 'T', '(', 'A', ')'], lineOffset: 1, start: 18, end: 55 }]
  */
 export function splitSqlCommands(sql: string): SqlCommand[] {
   const commands: SqlCommand[] = []
   let tokens: string[] = []
   let commandLine = 0
+  let commandStart = 0
+  let lastEnd = 0
   // Lines are counted lazily, up to the first token of each command.
   let line = 0
   let counted = 0
@@ -57,6 +63,7 @@ export function splitSqlCommands(sql: string): SqlCommand[] {
     if (tokens.length === 0) {
       for (; counted < at; counted++) if (sql.charCodeAt(counted) === 0x0a) line++
       commandLine = line
+      commandStart = at
     }
     tokens.push(token)
   }
@@ -64,6 +71,7 @@ export function splitSqlCommands(sql: string): SqlCommand[] {
   const lexer = new SqlLexer().read(sql)
   while (lexer.next()) {
     const { kind, start, end } = lexer
+    if (kind !== 'line-comment' && kind !== 'block-comment') lastEnd = end
     switch (kind) {
       case 'line-comment':
       case 'block-comment':
@@ -99,7 +107,9 @@ export function splitSqlCommands(sql: string): SqlCommand[] {
         const ch = sql[start] as string
         if (ch === ';') {
           if (depth > 0 || atomic) break
-          if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
+          if (tokens.length > 0) {
+            commands.push({ tokens, lineOffset: commandLine, start: commandStart, end })
+          }
           tokens = []
         } else if (PUNCTUATION.has(ch)) {
           if (ch === '(') depth++
@@ -110,7 +120,9 @@ export function splitSqlCommands(sql: string): SqlCommand[] {
       }
     }
   }
-  if (tokens.length > 0) commands.push({ tokens, lineOffset: commandLine })
+  if (tokens.length > 0) {
+    commands.push({ tokens, lineOffset: commandLine, start: commandStart, end: lastEnd })
+  }
   return commands
 }
 

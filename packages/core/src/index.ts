@@ -75,7 +75,13 @@ export { discoverMigrations } from './migrations/files/discover.js'
 export { lintMigrations } from './lint/run.js'
 export { createLintHook } from './lint/hook.js'
 export { LINT_RULES, LINT_RULE_CODES } from './lint/types.js'
-export type { LintOptions, LintRuleCode, LintRuleInfo, LintRuleSetting } from './lint/types.js'
+export type {
+  LintOptions,
+  LintOverride,
+  LintRuleCode,
+  LintRuleInfo,
+  LintRuleSetting,
+} from './lint/types.js'
 export { loadConfig, CONFIG_FILE_NAMES } from './config/load.js'
 export type { LoadConfigOptions, LoadedConfig } from './config/load.js'
 export { defineConfig } from './config/define.js'

@@ -354,7 +354,7 @@ function fixFor(d: MigrationApplyErrorDetails): string {
  * `extension "x" is not available` (0A000), older ones `could not open extension control file
  * ".../x.control"` (58P01).
  */
-export function missingExtension(pg: PostgresErrorFields): string | undefined {
+function missingExtension(pg: PostgresErrorFields): string | undefined {
   if (pg.code === '0A000') return /^extension "(.+)" is not available$/.exec(pg.message)?.[1]
   if (pg.code === '58P01') {
     return /could not open extension control file ".*\/([^/]+)\.control"/.exec(pg.message)?.[1]

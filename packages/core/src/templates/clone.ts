@@ -4,7 +4,13 @@ import { withDatabase } from '../internal/pg-connect.js'
 import { withAdminClient, type Queryable } from './admin.js'
 import { dropDatabase, type DropResult } from './drop.js'
 import { cloneNameFor } from './naming.js'
-import { newRecord, readDatabase, writeRecord, type OwnershipRecord } from './ownership.js'
+import {
+  assertOwned,
+  newRecord,
+  readDatabase,
+  writeRecord,
+  type OwnershipRecord,
+} from './ownership.js'
 import { claimPooledDatabase } from './pool-claim.js'
 import { describePgError, quoteIdent, sqlState } from './sql.js'
 
@@ -219,16 +225,23 @@ export function clonedDatabase(
     fromPool,
     drop,
     async keep() {
-      kept = true
       await withAdminClient(adminUrl, async (client) => {
         const entry = await readDatabase(client, name)
-        const current = entry?.record ?? record
+        if (!entry) {
+          throw new PgtestbedError(
+            'DATABASE_GONE',
+            `cannot keep database "${name}": it no longer exists (dropped by \`pgtestbed gc --force\` or by hand while the tests ran)`,
+            { fix: 'Run the failing test again to get a database to inspect.' },
+          )
+        }
+        assertOwned(entry)
         await writeRecord(client, name, {
-          ...current,
+          ...entry.record,
           kept: true,
           keptAt: new Date().toISOString(),
         })
       })
+      kept = true
       return url
     },
     async [Symbol.asyncDispose]() {

@@ -143,7 +143,7 @@ describe('dropDatabase', () => {
       )
       expect(isPgtestbedError(error) && error.code).toBe('NOT_OWNED')
       expect((error as Error).message).toBe(
-        `pgtestbed refuses to drop database "${name}": it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record), so pgtestbed did not create it.`,
+        `pgtestbed refuses to touch database "${name}": it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record), so pgtestbed did not create it.`,
       )
       expect(await exists(name)).toBe(true)
     } finally {

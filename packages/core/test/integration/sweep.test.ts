@@ -214,7 +214,7 @@ describe('sweep', () => {
   test('should drop a leftover exactly once when several sweepers race for it, without errors', async () => {
     const name = await create(
       `${KIND_PREFIXES.build}${run}_race`,
-      { ...clone('race', { kind: 'build', pid: deadPid }) },
+      { ...clone('race', { kind: 'build', pid: deadPid, fingerprint: hashText(run) }) },
       true,
     )
     const clients = await Promise.all(

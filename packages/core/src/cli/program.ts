@@ -202,8 +202,9 @@ export function buildProgram(context: CliContext): Command {
     .option('--dry-run', 'list what would be dropped, drop nothing')
     .option(
       '--older-than <duration>',
-      'drop leftovers older than this even if their owner may live (default: 24h)',
+      'drop leftovers older than this whose owner cannot be checked (default: 24h)',
     )
+    .option('--force', "also drop a running test run's databases (older than --older-than)")
     .option('--keep-templates <n>', 'templates to keep per project (default: 3)', count)
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
@@ -215,6 +216,7 @@ export function buildProgram(context: CliContext): Command {
           url?: string
           dryRun?: boolean
           olderThan?: string
+          force?: boolean
           keepTemplates?: number
           format: string
         },

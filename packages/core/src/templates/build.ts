@@ -1,9 +1,11 @@
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
+import { crashPoint } from '../internal/crash-points.js'
 import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
 import { connectClient, describeUrl, withAdminClient, type Queryable } from './admin.js'
 import { databaseUrl } from './clone.js'
+import { createOwnedDatabase, dropUnrecordedCreation, isUnrecordedCreation } from './create.js'
 import { dropDatabase } from './drop.js'
 import { DEFAULT_BASE_TEMPLATE, type Fingerprint } from './fingerprint.js'
 import { acquireTemplateLock, describeHolder } from './lock.js'
@@ -176,15 +178,12 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
   try {
     await withAdminClient(adminUrl, async (admin) => {
       await dropLeftovers(admin, name, fingerprint)
-      await admin.query(
-        `CREATE DATABASE ${quoteIdent(buildName)} TEMPLATE ${quoteIdent(baseTemplate)}`,
-      )
+      await createOwnedDatabase(admin, {
+        name: buildName,
+        template: baseTemplate,
+        record: newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
+      })
       created = true
-      await writeRecord(
-        admin,
-        buildName,
-        newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
-      )
     })
 
     const total = set.migrations.length
@@ -204,6 +203,7 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
       await verifyDown({ adminUrl, set, project, baseTemplate, step })
     }
 
+    crashPoint('before-seal', 'build')
     await withAdminClient(adminUrl, async (admin) => {
       // Sessions a migration opened (dblink, a background worker) would block the rename.
       await admin.query(
@@ -220,9 +220,11 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
         ...newRecord({ kind: 'template', project, fingerprint: fingerprint.hash, complete: true }),
         usedAt: now,
       })
+      crashPoint('after-seal', 'build')
       // The commit point: only a complete template ever carries the final name.
       await admin.query(`ALTER DATABASE ${quoteIdent(buildName)} RENAME TO ${quoteIdent(name)}`)
     })
+    crashPoint('after-rename', 'build')
     step.done(
       `built template ${name} (${isMigratorSet(set) ? describeMigrator(set) : `${applied}/${total} migrations`})`,
     )
@@ -241,12 +243,10 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
   }
 }
 
-/** Drops the build database; a raw drop when its record was never written (we just created it). */
+/** Drops the build database (`createOwnedDatabase` wrote its record before returning). */
 async function dropBuild(admin: Queryable, buildName: string): Promise<void> {
   const entry = await readDatabase(admin, buildName)
-  if (!entry) return
-  if (isOwned(entry)) await dropDatabase(admin, buildName)
-  else await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(buildName)} WITH (FORCE)`)
+  if (entry && isOwned(entry)) await dropDatabase(admin, buildName)
 }
 
 /**
@@ -260,6 +260,7 @@ async function dropLeftovers(
 ): Promise<void> {
   for (const entry of await listDatabases(admin, buildNamePrefixFor(fingerprint.hash))) {
     if (isOwned(entry)) await dropDatabase(admin, entry.name)
+    else if (isUnrecordedCreation(entry)) await dropUnrecordedCreation(admin, entry.name)
   }
   const existing = await readDatabase(admin, name)
   if (existing && isOwned(existing) && !isComplete(existing, fingerprint)) {

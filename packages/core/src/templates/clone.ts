@@ -1,7 +1,9 @@
 import { PgtestbedError } from '../errors.js'
 import type { ServerStorage } from '../servers/embedded/storage.js'
+import { crashPoint } from '../internal/crash-points.js'
 import { withDatabase } from '../internal/pg-connect.js'
 import { withAdminClient, type Queryable } from './admin.js'
+import { createOwnedDatabase } from './create.js'
 import { dropDatabase, type DropResult } from './drop.js'
 import { cloneNameFor } from './naming.js'
 import {
@@ -12,7 +14,7 @@ import {
   type OwnershipRecord,
 } from './ownership.js'
 import { claimPooledDatabase } from './pool-claim.js'
-import { describePgError, quoteIdent, sqlState } from './sql.js'
+import { describePgError, sqlState } from './sql.js'
 
 /**
  * How `CREATE DATABASE … TEMPLATE` copies the template (PostgreSQL 15+):
@@ -151,14 +153,15 @@ export async function createClone(
     (await withAdminClient(source.adminUrl, (client) =>
       claimPooledDatabase(client, source.template, name, record),
     ).catch(() => false))
-  if (!fromPool) {
+  if (fromPool) crashPoint('after-claim', 'clone')
+  else {
     await withAdminClient(source.adminUrl, (client) => cloneInto(client, source, name, record))
   }
   return clonedDatabase(source.adminUrl, source.template, name, record, fromPool)
 }
 
 /**
- * Runs `CREATE DATABASE <name> TEMPLATE <template>` and writes `record` on it. Used for clones,
+ * Creates `<name>` as a copy of the template with `record` (see `createOwnedDatabase`). Used for clones,
  * pool databases and scratch copies.
  *
  * @throws PgtestbedError CLONE_FAILED
@@ -169,19 +172,14 @@ export async function cloneInto(
   name: string,
   record: OwnershipRecord,
 ): Promise<void> {
-  const strategy = source.cloneStrategy ? ` STRATEGY ${source.cloneStrategy}` : ''
   try {
-    await client.query(
-      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source.template)}${strategy}`,
-    )
+    await createOwnedDatabase(client, {
+      name,
+      template: source.template,
+      strategy: source.cloneStrategy,
+      record,
+    })
   } catch (error) {
-    throw cloneError(source.template, error)
-  }
-  try {
-    await writeRecord(client, name, record)
-  } catch (error) {
-    // Without its record the sweeper could never remove it: drop it now (we just created it).
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {})
     throw cloneError(source.template, error)
   }
 }

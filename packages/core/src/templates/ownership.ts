@@ -20,7 +20,7 @@
  * | `fingerprint` | template/build: the full SHA-256 fingerprint                                    |
  * | `complete`    | template: `true` once every migration, seed and check succeeded                 |
  * | `template`    | clone/pool/scratch: the template it was cloned from                             |
- * | `host`, `pidNs`, `pid` | the process that created it (hostname, Linux pid namespace, pid)       |
+ * | `host`, `pidNs`, `pid`, `pidStart` | the process that created it (hostname, Linux pid namespace, pid, start time) |
  * | `createdAt`   | ISO time of creation; `usedAt`: template, last reuse                            |
  * | `label`       | clone: who asked for it (the test file)                                         |
  * | `kept`, `keptAt` | clone kept for debugging (after a failed test) and when                      |
@@ -32,6 +32,7 @@
  * @module
  */
 import { PgtestbedError } from '../errors.js'
+import { processStartTime } from '../internal/process-info.js'
 import { hostIdentity } from './host.js'
 import { DATABASE_PREFIX, KIND_PREFIXES, likePrefix, type DatabaseKind } from './naming.js'
 import { quoteIdent, quoteLiteral } from './sql.js'
@@ -53,6 +54,8 @@ export interface OwnershipRecord {
   host: string
   pidNs?: string
   pid: number
+  /** When the owning process started (Linux: clock ticks since boot), so a recycled pid is not taken for it. */
+  pidStart?: string
   createdAt: string
   usedAt?: string
   label?: string
@@ -61,7 +64,10 @@ export interface OwnershipRecord {
 }
 
 /** Fields a caller supplies for a new record; host, pid and time are filled in. */
-export type NewRecordFields = Omit<OwnershipRecord, 'v' | 'host' | 'pidNs' | 'pid' | 'createdAt'>
+export type NewRecordFields = Omit<
+  OwnershipRecord,
+  'v' | 'host' | 'pidNs' | 'pid' | 'pidStart' | 'createdAt'
+>
 
 /**
  * A record for a database this process is creating now.
@@ -79,6 +85,8 @@ export function newRecord(fields: NewRecordFields): OwnershipRecord {
     createdAt: new Date().toISOString(),
   }
   if (me.pidNamespace) record.pidNs = me.pidNamespace
+  const started = processStartTime(process.pid)
+  if (started !== undefined) record.pidStart = started
   return record
 }
 
@@ -119,6 +127,7 @@ export function parseRecord(comment: string | null | undefined): OwnershipRecord
     optional(r.template, isString) &&
     optional(r.label, isString) &&
     optional(r.pidNs, isString) &&
+    optional(r.pidStart, isString) &&
     optional(r.usedAt, isString) &&
     optional(r.keptAt, isString) &&
     optional(r.complete, (v) => typeof v === 'boolean') &&
@@ -133,6 +142,8 @@ export interface DatabaseEntry {
   record: OwnershipRecord | undefined
   /** The comment exactly as stored (absent on hand-made entries). */
   comment?: string | null
+  /** `datconnlimit` (absent on hand-made entries); see `isUnrecordedCreation`. */
+  connectionLimit?: number
   isTemplate: boolean
   allowConnections: boolean
 }
@@ -142,15 +153,17 @@ interface EntryRow {
   comment: string | null
   datistemplate: boolean
   datallowconn: boolean
+  datconnlimit: number
 }
 
-const ENTRY_COLUMNS = `datname, shobj_description(oid, 'pg_database') AS comment, datistemplate, datallowconn`
+const ENTRY_COLUMNS = `datname, shobj_description(oid, 'pg_database') AS comment, datistemplate, datallowconn, datconnlimit`
 
 function toEntry(row: EntryRow): DatabaseEntry {
   return {
     name: row.datname,
     record: parseRecord(row.comment),
     comment: row.comment,
+    connectionLimit: row.datconnlimit,
     isTemplate: row.datistemplate,
     allowConnections: row.datallowconn,
   }

@@ -1,5 +1,8 @@
+import path from 'node:path'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
 import { crashPoint } from '../internal/crash-points.js'
+import { serverLostError } from '../internal/server-lost.js'
+import { MigrationApplyError } from '../migrations/database/apply-errors.js'
 import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
@@ -43,6 +46,8 @@ export interface EnsureTemplateOptions {
   lockTimeoutMs?: number
   /** Progress ("building template … (applying 37/100)"). Default: silent. */
   reporter?: Reporter
+  /** The embedded server's log, named when the server dies mid-build (`SERVER_LOST`). Default: none. */
+  serverLog?: string
 }
 
 /** What {@link ensureTemplate} did. */
@@ -230,10 +235,20 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
     )
     return applied
   } catch (error) {
-    step.fail(isPgtestbedError(error) ? error.code : describePgError(error))
+    // A server that died (or was shut down) mid-build is not a migration's fault.
+    const lost = serverLostError(error, {
+      adminUrl,
+      doing:
+        error instanceof MigrationApplyError
+          ? `applying ${path.basename(error.file)} to build template ${name}`
+          : `building template ${name}`,
+      serverLog: options.serverLog,
+    })
+    step.fail(lost ? lost.code : isPgtestbedError(error) ? error.code : describePgError(error))
     if (created) {
       await withAdminClient(adminUrl, (admin) => dropBuild(admin, buildName)).catch(() => {})
     }
+    if (lost) throw lost
     if (isPgtestbedError(error)) throw error
     throw new PgtestbedError(
       'TEMPLATE_BUILD_FAILED',

@@ -2,6 +2,7 @@ import { PgtestbedError } from '../errors.js'
 import type { ServerStorage } from '../servers/embedded/storage.js'
 import { crashPoint } from '../internal/crash-points.js'
 import { withDatabase } from '../internal/pg-connect.js'
+import { serverLostError } from '../internal/server-lost.js'
 import { withAdminClient, type Queryable } from './admin.js'
 import { createOwnedDatabase } from './create.js'
 import { dropDatabase, type DropResult } from './drop.js'
@@ -90,6 +91,8 @@ export interface CloneSource {
   cloneStrategy: 'wal_log' | 'file_copy' | null
   /** Try a pre-warmed pool database first. Default: `false`. */
   pool?: boolean
+  /** The embedded server's log, named when the server is lost (`SERVER_LOST`). Default: none. */
+  serverLog?: string
 }
 
 /** Options for {@link createClone}. */
@@ -155,7 +158,17 @@ export async function createClone(
     ).catch(() => false))
   if (fromPool) crashPoint('after-claim', 'clone')
   else {
-    await withAdminClient(source.adminUrl, (client) => cloneInto(client, source, name, record))
+    await withAdminClient(source.adminUrl, (client) =>
+      cloneInto(client, source, name, record),
+    ).catch((error: unknown) => {
+      throw (
+        serverLostError(error, {
+          adminUrl: source.adminUrl,
+          doing: `cloning template ${source.template}${options.label ? ` for ${options.label}` : ''}`,
+          serverLog: source.serverLog,
+        }) ?? error
+      )
+    })
   }
   return clonedDatabase(source.adminUrl, source.template, name, record, fromPool)
 }

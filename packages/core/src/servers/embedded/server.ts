@@ -144,6 +144,8 @@ export interface EmbeddedPostgresServer extends PostgresServer {
   readonly started: boolean
   /** True when this call created the cluster (initdb). */
   readonly initialized: boolean
+  /** The server's log (its stderr): where to look when it dies. */
+  readonly logFile: string
 }
 
 /** A custom PostgreSQL setting naming the server folder (`<cacheDir>/embedded/pg<major>`). */
@@ -235,6 +237,7 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
   readonly port: number
   readonly dataDir: string
   readonly storage: ServerStorage & { medium: 'memory' | 'disk' }
+  readonly logFile: string
   #released = false
 
   constructor(
@@ -247,6 +250,7 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
     this.pid = running.pid
     this.port = running.port
     this.dataDir = running.dataDir
+    this.logFile = paths.logFile
     this.storage = {
       medium: running.dataDir === paths.dataDir ? 'disk' : 'memory',
       fsync: running.fsync,

@@ -56,8 +56,6 @@ export type ErrorCode =
   | 'DATABASE_GONE'
   /** The PostgreSQL server went away (it exited, was killed, or an administrator ended the session). */
   | 'SERVER_LOST'
-  /** A migration file is not valid UTF-8, not a regular file, or larger than the size cap. */
-  | 'MIGRATION_FILE_UNREADABLE'
 
 const BRAND = Symbol.for('pgtestbed.error')
 

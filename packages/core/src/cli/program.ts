@@ -254,10 +254,13 @@ export function buildProgram(context: CliContext): Command {
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
     )
-    .action(async (flags: { config?: string; cacheDir?: string; format: string }) => {
-      const { runServerStatus } = await import('./server-command.js')
-      context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
-    })
+    .option('--show-url', "print the server's and each kept database's full URL")
+    .action(
+      async (flags: { config?: string; cacheDir?: string; format: string; showUrl?: boolean }) => {
+        const { runServerStatus } = await import('./server-command.js')
+        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
+      },
+    )
   withCacheDir(server.command('stop'))
     .description(
       'stop the embedded server (its data, and so its templates, are kept unless --remove-data)',

@@ -99,6 +99,16 @@ describe('pgtestbed gc', () => {
     }
   })
 
+  it('should never print the password of the server URL, even when the server is unreachable', async () => {
+    const url = new URL(TEST_SERVER_URL)
+    url.password = 's3cr3t-pw'
+    url.port = '1' // nothing listens there
+    const run = await runCli(['gc', '--dry-run', '--url', url.toString()])
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toContain('SERVER_UNREACHABLE')
+    expect(`${run.stdout}${run.stderr}`).not.toContain('s3cr3t-pw')
+  })
+
   it('should exit 2 for a duration it cannot read', async () => {
     const run = await runCli(['gc', '--dry-run', '--older-than', 'soon', '--url', TEST_SERVER_URL])
     expect(run.code).toBe(2)

@@ -23,7 +23,7 @@ export type CrashPoint =
   | 'after-claim'
 
 /** The environment variable the kill tests set. */
-export const CRASH_AT_VARIABLE = 'PGTESTBED_CRASH_AT'
+const CRASH_AT_VARIABLE = 'PGTESTBED_CRASH_AT'
 
 /**
  * Kills this process with SIGKILL when `PGTESTBED_CRASH_AT` names this point (and kind).

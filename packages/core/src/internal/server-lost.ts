@@ -16,7 +16,7 @@ const LOST_MESSAGES =
   /Connection terminated unexpectedly|Connection terminated|server closed the connection unexpectedly|terminating connection due to (administrator command|crash of another server process|unexpected postmaster exit)/i
 
 /** How the server was lost, or `undefined` when `error` (or a cause of it) is not a lost server. */
-export function serverLossOf(error: unknown): string | undefined {
+function serverLossOf(error: unknown): string | undefined {
   const chain: Error[] = []
   for (
     let e = error;

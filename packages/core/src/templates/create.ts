@@ -46,7 +46,7 @@ const MARKER_RANGE = 1_000_000_000
  * @example
  * creationMarkerFor('pgtestbed_c_ab12cd34ef56_0123456789abcdef') // e.g. 537_204_118
  */
-export function creationMarkerFor(name: string): number {
+function creationMarkerFor(name: string): number {
   const digest = createHash('sha256').update(`pgtestbed.creation-marker:${name}`).digest()
   return MARKER_BASE + (digest.readUInt32BE(0) % MARKER_RANGE)
 }

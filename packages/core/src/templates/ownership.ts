@@ -39,7 +39,7 @@ import { quoteIdent, quoteLiteral } from './sql.js'
 import type { Queryable } from './admin.js'
 
 /** The comment of a database pgtestbed owns starts with this. */
-export const RECORD_PREFIX = 'pgtestbed:'
+const RECORD_PREFIX = 'pgtestbed:'
 
 const KINDS: readonly DatabaseKind[] = ['template', 'build', 'clone', 'pool', 'scratch']
 

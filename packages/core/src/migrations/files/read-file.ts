@@ -36,7 +36,7 @@ function kindOf(stats: import('node:fs').Stats): string {
  * The byte offset of the first byte that is not part of a valid UTF-8 sequence (overlongs,
  * surrogates and code points past U+10FFFF count as invalid), or -1 when all of `bytes` is valid.
  */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0
   while (i < bytes.length) {
     const b = bytes[i]!

@@ -52,6 +52,10 @@ export type ErrorCode =
   | 'DIFF_COMMAND_FAILED'
   /** The schema file (`diff --file`, `drift.file`) could not be read or loaded. */
   | 'DIFF_FILE_FAILED'
+  /** A database pgtestbed was asked to keep no longer exists (dropped by `gc --force` or by hand). */
+  | 'DATABASE_GONE'
+  /** The PostgreSQL server went away (it exited, was killed, or an administrator ended the session). */
+  | 'SERVER_LOST'
 
 const BRAND = Symbol.for('pgtestbed.error')
 

@@ -16,6 +16,8 @@ export interface GcFlags {
   /** `--older-than <duration>`: the sweeper's `ttlMs`. */
   olderThan?: number
   keepTemplates?: number
+  /** `--force`: also drop databases of runs that are still going. */
+  force?: boolean
   format?: string
 }
 
@@ -81,6 +83,7 @@ export async function runGc(
     delete options.limit
     if (flags.olderThan !== undefined) options.ttlMs = flags.olderThan
     if (flags.keepTemplates !== undefined) options.keepTemplates = flags.keepTemplates
+    if (flags.force === true) options.force = true
     report = await sweep(target.adminUrl, options)
   } finally {
     await closeAdminPools(target.adminUrl).catch(() => {})

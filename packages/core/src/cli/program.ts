@@ -202,8 +202,9 @@ export function buildProgram(context: CliContext): Command {
     .option('--dry-run', 'list what would be dropped, drop nothing')
     .option(
       '--older-than <duration>',
-      'drop leftovers older than this even if their owner may live (default: 24h)',
+      'drop leftovers older than this whose owner cannot be checked (default: 24h)',
     )
+    .option('--force', "also drop a running test run's databases (older than --older-than)")
     .option('--keep-templates <n>', 'templates to keep per project (default: 3)', count)
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
@@ -215,6 +216,7 @@ export function buildProgram(context: CliContext): Command {
           url?: string
           dryRun?: boolean
           olderThan?: string
+          force?: boolean
           keepTemplates?: number
           format: string
         },
@@ -252,10 +254,13 @@ export function buildProgram(context: CliContext): Command {
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
     )
-    .action(async (flags: { config?: string; cacheDir?: string; format: string }) => {
-      const { runServerStatus } = await import('./server-command.js')
-      context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
-    })
+    .option('--show-url', "print the server's and each kept database's full URL")
+    .action(
+      async (flags: { config?: string; cacheDir?: string; format: string; showUrl?: boolean }) => {
+        const { runServerStatus } = await import('./server-command.js')
+        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
+      },
+    )
   withCacheDir(server.command('stop'))
     .description(
       'stop the embedded server (its data, and so its templates, are kept unless --remove-data)',

@@ -1,3 +1,4 @@
+import { withDatabase } from '../internal/pg-connect.js'
 import { stopEmbeddedServer } from '../servers/embedded/stop.js'
 import { EXIT_FAILED, EXIT_OK } from './exit.js'
 import { plural, type Output } from './output.js'
@@ -6,6 +7,11 @@ import { embeddedServerStatus, type EmbeddedServerStatus } from './server-status
 /** Flags of `pgtestbed server status`. */
 export interface ServerStatusFlags {
   format?: string
+  /**
+   * `--show-url`: print the server's URL and each kept database's URL in full. Printed URLs are
+   * otherwise never more than `user@host:port/database`; this flag is for a terminal, not a CI log.
+   */
+  showUrl?: boolean
 }
 
 /** Flags of `pgtestbed server stop`. */
@@ -20,7 +26,7 @@ function processes(count: number): string {
   return `${count} process${count === 1 ? '' : 'es'}`
 }
 
-function databaseLines(status: EmbeddedServerStatus): string[] {
+function databaseLines(status: EmbeddedServerStatus, showUrl: boolean): string[] {
   if (status.databasesError) return [`  databases  could not be listed: ${status.databasesError}`]
   const databases = status.databases
   const templates = databases.filter((d) => d.kind === 'template')
@@ -33,23 +39,27 @@ function databaseLines(status: EmbeddedServerStatus): string[] {
   for (const d of templates) lines.push(`    ${d.name.padEnd(width)}  template`)
   for (const d of kept) {
     lines.push(`    ${d.name.padEnd(width)}  kept clone${d.label ? ` of ${d.label}` : ''}`)
+    if (showUrl && status.adminUrl) lines.push(`      ${withDatabase(status.adminUrl, d.name)}`)
   }
   return lines
 }
 
-function describe(status: EmbeddedServerStatus): string[] {
+function describe(status: EmbeddedServerStatus, showUrl: boolean): string[] {
   const head = `embedded PostgreSQL ${status.major}`
   const data = `  data       ${status.dataDir} (${status.storage === 'memory' ? 'in memory' : 'on disk'})`
   const attached =
     status.attached.length === 0
       ? '  attached   no process'
       : `  attached   ${processes(status.attached.length)}: ${status.attached.map((pid) => `pid ${pid}`).join(', ')}`
-  if (!status.running) return [`${head}: not running`, data, attached]
+  const log = `  log        ${status.logFile}`
+  if (!status.running) return [`${head}: not running`, data, log, attached]
   return [
     `${head}: running, pid ${status.pid}, port ${status.port}`,
+    ...(showUrl && status.adminUrl ? [`  url        ${status.adminUrl}`] : []),
     data,
+    log,
     attached,
-    ...databaseLines(status),
+    ...databaseLines(status, showUrl),
   ]
 }
 
@@ -62,16 +72,28 @@ export async function runServerStatus(
   flags: ServerStatusFlags,
   output: Output,
 ): Promise<number> {
+  const showUrl = flags.showUrl === true
   const servers = await embeddedServerStatus(cacheDir)
   if (flags.format === 'json') {
-    output.print(JSON.stringify({ cacheDir, servers }, null, 2))
+    const shown = servers.map(({ adminUrl, ...status }) =>
+      showUrl && adminUrl
+        ? {
+            ...status,
+            url: adminUrl,
+            databases: status.databases.map((d) =>
+              d.kept ? { ...d, url: withDatabase(adminUrl, d.name) } : d,
+            ),
+          }
+        : status,
+    )
+    output.print(JSON.stringify({ cacheDir, servers: shown }, null, 2))
     return EXIT_OK
   }
   if (!servers.some((s) => s.running)) {
     output.print(`pgtestbed: no embedded server is running for ${cacheDir}`)
   }
   for (const status of servers) {
-    output.print(describe(status).join('\n'))
+    output.print(describe(status, showUrl).join('\n'))
   }
   return EXIT_OK
 }

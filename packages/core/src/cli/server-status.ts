@@ -39,6 +39,10 @@ export interface EmbeddedServerStatus {
   databases: StatusDatabase[]
   /** Why the databases could not be listed, when they could not. */
   databasesError?: string
+  /** The server's log (its stderr, rewritten at each start). */
+  logFile: string
+  /** The maintenance database's URL while it runs (the embedded server has no password). */
+  adminUrl?: string
 }
 
 function entryOf(entry: DatabaseEntry): StatusDatabase {
@@ -83,11 +87,13 @@ async function statusOf(paths: ServerPaths): Promise<EmbeddedServerStatus | unde
     storage: dataDir === memory ? 'memory' : 'disk',
     attached: attachedPids(paths),
     databases: [],
+    logFile: paths.logFile,
   }
   if (!running) return status
   status.pid = running.pid
   status.port = running.port
   const adminUrl = embeddedAdminUrl(running.port)
+  status.adminUrl = adminUrl
   try {
     const entries = await withAdminClient(adminUrl, (client) => listDatabases(client))
     status.databases = entries.map(entryOf)

@@ -1,9 +1,14 @@
+import path from 'node:path'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
+import { crashPoint } from '../internal/crash-points.js'
+import { serverLostError } from '../internal/server-lost.js'
+import { MigrationApplyError } from '../migrations/database/apply-errors.js'
 import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { silentReporter, type ProgressStep, type Reporter } from '../progress.js'
 import { connectClient, describeUrl, withAdminClient, type Queryable } from './admin.js'
 import { databaseUrl } from './clone.js'
+import { createOwnedDatabase, dropUnrecordedCreation, isUnrecordedCreation } from './create.js'
 import { dropDatabase } from './drop.js'
 import { DEFAULT_BASE_TEMPLATE, type Fingerprint } from './fingerprint.js'
 import { acquireTemplateLock, describeHolder } from './lock.js'
@@ -41,6 +46,8 @@ export interface EnsureTemplateOptions {
   lockTimeoutMs?: number
   /** Progress ("building template … (applying 37/100)"). Default: silent. */
   reporter?: Reporter
+  /** The embedded server's log, named when the server dies mid-build (`SERVER_LOST`). Default: none. */
+  serverLog?: string
 }
 
 /** What {@link ensureTemplate} did. */
@@ -175,15 +182,12 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
   try {
     await withAdminClient(adminUrl, async (admin) => {
       await dropLeftovers(admin, name, fingerprint)
-      await admin.query(
-        `CREATE DATABASE ${quoteIdent(buildName)} TEMPLATE ${quoteIdent(baseTemplate)}`,
-      )
+      await createOwnedDatabase(admin, {
+        name: buildName,
+        template: baseTemplate,
+        record: newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
+      })
       created = true
-      await writeRecord(
-        admin,
-        buildName,
-        newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
-      )
     })
 
     const total = set.migrations.length
@@ -203,6 +207,7 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
       await verifyDown({ adminUrl, set, project, baseTemplate, step })
     }
 
+    crashPoint('before-seal', 'build')
     await withAdminClient(adminUrl, async (admin) => {
       // Sessions a migration opened (dblink, a background worker) would block the rename.
       await admin.query(
@@ -219,18 +224,30 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
         ...newRecord({ kind: 'template', project, fingerprint: fingerprint.hash, complete: true }),
         usedAt: now,
       })
+      crashPoint('after-seal', 'build')
       // The commit point: only a complete template ever carries the final name.
       await admin.query(`ALTER DATABASE ${quoteIdent(buildName)} RENAME TO ${quoteIdent(name)}`)
     })
+    crashPoint('after-rename', 'build')
     step.done(
       `built template ${name} (${isMigratorSet(set) ? describeMigrator(set) : `${applied}/${total} migrations`})`,
     )
     return applied
   } catch (error) {
-    step.fail(isPgtestbedError(error) ? error.code : describePgError(error))
+    // A server that died (or was shut down) mid-build is not a migration's fault.
+    const lost = serverLostError(error, {
+      adminUrl,
+      doing:
+        error instanceof MigrationApplyError
+          ? `applying ${path.basename(error.file)} to build template ${name}`
+          : `building template ${name}`,
+      serverLog: options.serverLog,
+    })
+    step.fail(lost ? lost.code : isPgtestbedError(error) ? error.code : describePgError(error))
     if (created) {
       await withAdminClient(adminUrl, (admin) => dropBuild(admin, buildName)).catch(() => {})
     }
+    if (lost) throw lost
     if (isPgtestbedError(error)) throw error
     throw new PgtestbedError(
       'TEMPLATE_BUILD_FAILED',
@@ -240,12 +257,10 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
   }
 }
 
-/** Drops the build database; a raw drop when its record was never written (we just created it). */
+/** Drops the build database (`createOwnedDatabase` wrote its record before returning). */
 async function dropBuild(admin: Queryable, buildName: string): Promise<void> {
   const entry = await readDatabase(admin, buildName)
-  if (!entry) return
-  if (isOwned(entry)) await dropDatabase(admin, buildName)
-  else await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(buildName)} WITH (FORCE)`)
+  if (entry && isOwned(entry)) await dropDatabase(admin, buildName)
 }
 
 /**
@@ -259,6 +274,7 @@ async function dropLeftovers(
 ): Promise<void> {
   for (const entry of await listDatabases(admin, buildNamePrefixFor(fingerprint.hash))) {
     if (isOwned(entry)) await dropDatabase(admin, entry.name)
+    else if (isUnrecordedCreation(entry)) await dropUnrecordedCreation(admin, entry.name)
   }
   const existing = await readDatabase(admin, name)
   if (existing && isOwned(existing) && !isComplete(existing, fingerprint)) {

@@ -1,12 +1,21 @@
 import { PgtestbedError } from '../errors.js'
 import type { ServerStorage } from '../servers/embedded/storage.js'
+import { crashPoint } from '../internal/crash-points.js'
 import { withDatabase } from '../internal/pg-connect.js'
+import { serverLostError } from '../internal/server-lost.js'
 import { withAdminClient, type Queryable } from './admin.js'
+import { createOwnedDatabase } from './create.js'
 import { dropDatabase, type DropResult } from './drop.js'
 import { cloneNameFor } from './naming.js'
-import { newRecord, readDatabase, writeRecord, type OwnershipRecord } from './ownership.js'
+import {
+  assertOwned,
+  newRecord,
+  readDatabase,
+  writeRecord,
+  type OwnershipRecord,
+} from './ownership.js'
 import { claimPooledDatabase } from './pool-claim.js'
-import { describePgError, quoteIdent, sqlState } from './sql.js'
+import { describePgError, sqlState } from './sql.js'
 
 /**
  * How `CREATE DATABASE … TEMPLATE` copies the template (PostgreSQL 15+):
@@ -82,6 +91,8 @@ export interface CloneSource {
   cloneStrategy: 'wal_log' | 'file_copy' | null
   /** Try a pre-warmed pool database first. Default: `false`. */
   pool?: boolean
+  /** The embedded server's log, named when the server is lost (`SERVER_LOST`). Default: none. */
+  serverLog?: string
 }
 
 /** Options for {@link createClone}. */
@@ -145,14 +156,25 @@ export async function createClone(
     (await withAdminClient(source.adminUrl, (client) =>
       claimPooledDatabase(client, source.template, name, record),
     ).catch(() => false))
-  if (!fromPool) {
-    await withAdminClient(source.adminUrl, (client) => cloneInto(client, source, name, record))
+  if (fromPool) crashPoint('after-claim', 'clone')
+  else {
+    await withAdminClient(source.adminUrl, (client) =>
+      cloneInto(client, source, name, record),
+    ).catch((error: unknown) => {
+      throw (
+        serverLostError(error, {
+          adminUrl: source.adminUrl,
+          doing: `cloning template ${source.template}${options.label ? ` for ${options.label}` : ''}`,
+          serverLog: source.serverLog,
+        }) ?? error
+      )
+    })
   }
   return clonedDatabase(source.adminUrl, source.template, name, record, fromPool)
 }
 
 /**
- * Runs `CREATE DATABASE <name> TEMPLATE <template>` and writes `record` on it. Used for clones,
+ * Creates `<name>` as a copy of the template with `record` (see `createOwnedDatabase`). Used for clones,
  * pool databases and scratch copies.
  *
  * @throws PgtestbedError CLONE_FAILED
@@ -163,19 +185,14 @@ export async function cloneInto(
   name: string,
   record: OwnershipRecord,
 ): Promise<void> {
-  const strategy = source.cloneStrategy ? ` STRATEGY ${source.cloneStrategy}` : ''
   try {
-    await client.query(
-      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source.template)}${strategy}`,
-    )
+    await createOwnedDatabase(client, {
+      name,
+      template: source.template,
+      strategy: source.cloneStrategy,
+      record,
+    })
   } catch (error) {
-    throw cloneError(source.template, error)
-  }
-  try {
-    await writeRecord(client, name, record)
-  } catch (error) {
-    // Without its record the sweeper could never remove it: drop it now (we just created it).
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {})
     throw cloneError(source.template, error)
   }
 }
@@ -219,16 +236,23 @@ export function clonedDatabase(
     fromPool,
     drop,
     async keep() {
-      kept = true
       await withAdminClient(adminUrl, async (client) => {
         const entry = await readDatabase(client, name)
-        const current = entry?.record ?? record
+        if (!entry) {
+          throw new PgtestbedError(
+            'DATABASE_GONE',
+            `cannot keep database "${name}": it no longer exists (dropped by \`pgtestbed gc --force\` or by hand while the tests ran)`,
+            { fix: 'Run the failing test again to get a database to inspect.' },
+          )
+        }
+        assertOwned(entry)
         await writeRecord(client, name, {
-          ...current,
+          ...entry.record,
           kept: true,
           keptAt: new Date().toISOString(),
         })
       })
+      kept = true
       return url
     },
     async [Symbol.asyncDispose]() {

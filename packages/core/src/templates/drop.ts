@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PgtestbedError } from '../errors.js'
 import type { Queryable } from './admin.js'
+import { databaseLockKey } from './naming.js'
 import { assertOwned, parseRecord, type OwnershipRecord } from './ownership.js'
 import { describePgError, quoteIdent } from './sql.js'
 
@@ -61,15 +61,6 @@ interface DropRow {
 /** How long a drop waits for another pgtestbed process dropping the same database. */
 const DROP_LOCK_TIMEOUT_MS = 30_000
 
-/** The advisory-lock key pgtestbed processes take while dropping database `name`. */
-function dropLockKey(name: string): string {
-  return createHash('sha256')
-    .update(`pgtestbed.drop-lock:${name}`)
-    .digest()
-    .readBigInt64BE(0)
-    .toString()
-}
-
 const ROW_SQL = `SELECT d.datname, shobj_description(d.oid, 'pg_database') AS comment,
        coalesce(d.datistemplate, false) AS datistemplate, coalesce(d.datallowconn, false) AS datallowconn,
        coalesce(d.datconnlimit = -2, false) AS invalid,
@@ -114,7 +105,7 @@ async function lockForDrop(client: Queryable, key: string): Promise<void> {
  * @throws PgtestbedError NOT_OWNED for a database pgtestbed did not create; DROP_FAILED.
  */
 export async function dropDatabase(client: Queryable, name: string): Promise<DropResult> {
-  const key = dropLockKey(name)
+  const key = databaseLockKey(name)
   try {
     await lockForDrop(client, key)
   } catch (error) {

@@ -110,3 +110,16 @@ export function projectKeyFor(migrationsDir: string): string {
 export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
+
+/**
+ * The advisory-lock key pgtestbed takes while it creates or drops database `name` (64 bits of
+ * SHA-256 as a signed bigint string). A creator holds it from `CREATE DATABASE` until the
+ * ownership record is written, so a free lock on an unrecorded database means its creator is gone.
+ */
+export function databaseLockKey(name: string): string {
+  return createHash('sha256')
+    .update(`pgtestbed.drop-lock:${name}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString()
+}

@@ -20,7 +20,7 @@
  * | `fingerprint` | template/build: the full SHA-256 fingerprint                                    |
  * | `complete`    | template: `true` once every migration, seed and check succeeded                 |
  * | `template`    | clone/pool/scratch: the template it was cloned from                             |
- * | `host`, `pidNs`, `pid` | the process that created it (hostname, Linux pid namespace, pid)       |
+ * | `host`, `pidNs`, `pid`, `pidStart` | the process that created it (hostname, Linux pid namespace, pid, start time) |
  * | `createdAt`   | ISO time of creation; `usedAt`: template, last reuse                            |
  * | `label`       | clone: who asked for it (the test file)                                         |
  * | `kept`, `keptAt` | clone kept for debugging (after a failed test) and when                      |
@@ -32,13 +32,14 @@
  * @module
  */
 import { PgtestbedError } from '../errors.js'
+import { processStartTime } from '../internal/process-info.js'
 import { hostIdentity } from './host.js'
-import { DATABASE_PREFIX, likePrefix, type DatabaseKind } from './naming.js'
+import { DATABASE_PREFIX, KIND_PREFIXES, likePrefix, type DatabaseKind } from './naming.js'
 import { quoteIdent, quoteLiteral } from './sql.js'
 import type { Queryable } from './admin.js'
 
 /** The comment of a database pgtestbed owns starts with this. */
-export const RECORD_PREFIX = 'pgtestbed:'
+const RECORD_PREFIX = 'pgtestbed:'
 
 const KINDS: readonly DatabaseKind[] = ['template', 'build', 'clone', 'pool', 'scratch']
 
@@ -53,6 +54,8 @@ export interface OwnershipRecord {
   host: string
   pidNs?: string
   pid: number
+  /** When the owning process started (Linux: clock ticks since boot), so a recycled pid is not taken for it. */
+  pidStart?: string
   createdAt: string
   usedAt?: string
   label?: string
@@ -61,7 +64,10 @@ export interface OwnershipRecord {
 }
 
 /** Fields a caller supplies for a new record; host, pid and time are filled in. */
-export type NewRecordFields = Omit<OwnershipRecord, 'v' | 'host' | 'pidNs' | 'pid' | 'createdAt'>
+export type NewRecordFields = Omit<
+  OwnershipRecord,
+  'v' | 'host' | 'pidNs' | 'pid' | 'pidStart' | 'createdAt'
+>
 
 /**
  * A record for a database this process is creating now.
@@ -79,6 +85,8 @@ export function newRecord(fields: NewRecordFields): OwnershipRecord {
     createdAt: new Date().toISOString(),
   }
   if (me.pidNamespace) record.pidNs = me.pidNamespace
+  const started = processStartTime(process.pid)
+  if (started !== undefined) record.pidStart = started
   return record
 }
 
@@ -119,6 +127,7 @@ export function parseRecord(comment: string | null | undefined): OwnershipRecord
     optional(r.template, isString) &&
     optional(r.label, isString) &&
     optional(r.pidNs, isString) &&
+    optional(r.pidStart, isString) &&
     optional(r.usedAt, isString) &&
     optional(r.keptAt, isString) &&
     optional(r.complete, (v) => typeof v === 'boolean') &&
@@ -131,6 +140,10 @@ export interface DatabaseEntry {
   name: string
   /** The parsed ownership record, or `undefined` when the comment is missing or not ours. */
   record: OwnershipRecord | undefined
+  /** The comment exactly as stored (absent on hand-made entries). */
+  comment?: string | null
+  /** `datconnlimit` (absent on hand-made entries); see `isUnrecordedCreation`. */
+  connectionLimit?: number
   isTemplate: boolean
   allowConnections: boolean
 }
@@ -140,14 +153,17 @@ interface EntryRow {
   comment: string | null
   datistemplate: boolean
   datallowconn: boolean
+  datconnlimit: number
 }
 
-const ENTRY_COLUMNS = `datname, shobj_description(oid, 'pg_database') AS comment, datistemplate, datallowconn`
+const ENTRY_COLUMNS = `datname, shobj_description(oid, 'pg_database') AS comment, datistemplate, datallowconn, datconnlimit`
 
 function toEntry(row: EntryRow): DatabaseEntry {
   return {
     name: row.datname,
     record: parseRecord(row.comment),
+    comment: row.comment,
+    connectionLimit: row.datconnlimit,
     isTemplate: row.datistemplate,
     allowConnections: row.datallowconn,
   }
@@ -177,28 +193,86 @@ export async function readDatabase(
   return rows[0] ? toEntry(rows[0]) : undefined
 }
 
-/** True when pgtestbed may drop this database: our prefix AND a valid record. */
+/** The name prefixes a record of each kind may sit under (a sealed template before its rename). */
+const PREFIXES_OF_KIND: Readonly<Record<DatabaseKind, readonly string[]>> = {
+  template: [KIND_PREFIXES.template, KIND_PREFIXES.build],
+  build: [KIND_PREFIXES.build],
+  clone: [KIND_PREFIXES.clone],
+  pool: [KIND_PREFIXES.pool],
+  scratch: [KIND_PREFIXES.scratch],
+}
+
+/** Why a database is or is not ours, from {@link checkOwnership}. */
+export type Ownership = { owned: true; record: OwnershipRecord } | { owned: false; why: string }
+
+/**
+ * The one ownership check every path that claims, renames, keeps or drops a database goes
+ * through. A database is pgtestbed's only when all of these hold:
+ * - its name starts with `pgtestbed_` and with the prefix of the record's kind
+ *   (`pgtestbed_c_` for a clone, `pgtestbed_p_` for a pool database, …);
+ * - its comment is `pgtestbed:` followed by one JSON object that parses as a complete record
+ *   (every required field, each of the right type, see {@link parseRecord});
+ * - the fields its kind needs are there: `template` for clones and pool databases,
+ *   `fingerprint` for builds and templates.
+ * A comment that merely starts with `pgtestbed:` or contains a template's name is not enough.
+ *
+ * @example
+ * const verdict = checkOwnership(entry)
+ * if (!verdict.owned) console.log(`left alone: ${verdict.why}`)
+ */
+export function checkOwnership(entry: Pick<DatabaseEntry, 'name' | 'record'>): Ownership {
+  if (!entry.name.startsWith(DATABASE_PREFIX)) {
+    return { owned: false, why: `its name does not start with "${DATABASE_PREFIX}"` }
+  }
+  const record = entry.record
+  if (!record) {
+    return {
+      owned: false,
+      why: 'it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record)',
+    }
+  }
+  if (!PREFIXES_OF_KIND[record.kind].some((prefix) => entry.name.startsWith(prefix))) {
+    return {
+      owned: false,
+      why: `its record says kind "${record.kind}" but its name does not start with ${PREFIXES_OF_KIND[record.kind].join(' or ')}`,
+    }
+  }
+  const needs: Array<keyof OwnershipRecord> =
+    record.kind === 'clone' || record.kind === 'pool'
+      ? ['template']
+      : record.kind === 'build' || record.kind === 'template'
+        ? ['fingerprint']
+        : []
+  const missing = needs.filter((field) => record[field] === undefined)
+  if (missing.length > 0) {
+    return {
+      owned: false,
+      why: `its ${record.kind} record lacks ${missing.map((f) => `"${f}"`).join(', ')}`,
+    }
+  }
+  return { owned: true, record }
+}
+
+/** True when pgtestbed may claim, keep or drop this database (see {@link checkOwnership}). */
 export function isOwned(
   entry: DatabaseEntry,
 ): entry is DatabaseEntry & { record: OwnershipRecord } {
-  return entry.name.startsWith(DATABASE_PREFIX) && entry.record !== undefined
+  return checkOwnership(entry).owned
 }
 
 /**
- * Throws `NOT_OWNED` unless the database carries both the prefix and a valid record.
+ * Throws `NOT_OWNED` unless {@link checkOwnership} accepts the database.
  *
  * @throws PgtestbedError NOT_OWNED
  */
 export function assertOwned(
   entry: DatabaseEntry,
 ): asserts entry is DatabaseEntry & { record: OwnershipRecord } {
-  if (isOwned(entry)) return
-  const why = entry.name.startsWith(DATABASE_PREFIX)
-    ? 'it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record)'
-    : `its name does not start with "${DATABASE_PREFIX}"`
+  const verdict = checkOwnership(entry)
+  if (verdict.owned) return
   throw new PgtestbedError(
     'NOT_OWNED',
-    `pgtestbed refuses to drop database "${entry.name}": ${why}, so pgtestbed did not create it.`,
+    `pgtestbed refuses to touch database "${entry.name}": ${verdict.why}, so pgtestbed did not create it.`,
     {
       fix: `If it really is a leftover, drop it yourself: DROP DATABASE ${quoteIdent(entry.name)}`,
     },

@@ -5,7 +5,7 @@ import { cloneInto } from './clone.js'
 import { dropDatabase } from './drop.js'
 import { isSameHost } from './host.js'
 import { poolNameFor, poolNamePrefixFor } from './naming.js'
-import { listDatabases, newRecord, type DatabaseEntry } from './ownership.js'
+import { checkOwnership, listDatabases, newRecord, type DatabaseEntry } from './ownership.js'
 import { POOL_CHANNEL } from './pool-claim.js'
 
 /** How often the pool re-counts its databases when no NOTIFY arrives. */
@@ -33,9 +33,15 @@ function socketOf(client: pg.Client): { ref?: () => void; unref?: () => void } |
   ).connection?.stream
 }
 
-/** True for a ready pool database of `template` (our prefix, a valid pool record for it). */
+/** True for a ready pool database of `template` (it passes the ownership check as a pool of it). */
 function isPoolOf(entry: DatabaseEntry, template: string): boolean {
-  return entry.record?.kind === 'pool' && entry.record.template === template && !entry.isTemplate
+  const verdict = checkOwnership(entry)
+  return (
+    verdict.owned &&
+    verdict.record.kind === 'pool' &&
+    verdict.record.template === template &&
+    !entry.isTemplate
+  )
 }
 
 /**

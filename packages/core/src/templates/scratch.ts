@@ -1,11 +1,12 @@
 import { PgtestbedError } from '../errors.js'
 import { withAdminClient } from './admin.js'
+import { createOwnedDatabase } from './create.js'
 import { databaseUrl } from './clone.js'
 import { dropDatabase } from './drop.js'
 import { DEFAULT_BASE_TEMPLATE } from './fingerprint.js'
 import { scratchName } from './naming.js'
-import { newRecord, writeRecord } from './ownership.js'
-import { describePgError, quoteIdent } from './sql.js'
+import { newRecord } from './ownership.js'
+import { describePgError } from './sql.js'
 
 /**
  * The one place pgtestbed creates and drops scratch databases (`pgtestbed_s_…`): throw-away
@@ -48,30 +49,19 @@ export async function createScratchDatabase(
 ): Promise<ScratchDatabase> {
   const name = scratchName()
   const base = options.baseTemplate ?? DEFAULT_BASE_TEMPLATE
+  const record = newRecord({
+    kind: 'scratch',
+    project: options.project,
+    ...(options.label === undefined ? {} : { label: options.label }),
+  })
   await withAdminClient(adminUrl, async (admin) => {
     try {
-      await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(base)}`)
+      await createOwnedDatabase(admin, { name, template: base, record })
     } catch (error) {
       throw new PgtestbedError(
         'TEMPLATE_BUILD_FAILED',
         `could not create a scratch database: ${describePgError(error)}`,
         { cause: error, fix: 'The role needs CREATEDB (or superuser) on the test server.' },
-      )
-    }
-    const record = newRecord({
-      kind: 'scratch',
-      project: options.project,
-      ...(options.label === undefined ? {} : { label: options.label }),
-    })
-    try {
-      await writeRecord(admin, name, record)
-    } catch (error) {
-      // Without its record nothing could ever drop it: drop it now (we just created it).
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {})
-      throw new PgtestbedError(
-        'TEMPLATE_BUILD_FAILED',
-        `could not record the scratch database ${name}: ${describePgError(error)}`,
-        { cause: error },
       )
     }
   })

@@ -3,6 +3,10 @@ import { dropDatabase } from './drop.js'
 import { isProcessAlive, isSameHost } from './host.js'
 import { templateNameFor, type DatabaseKind } from './naming.js'
 import { isOwned, listDatabases, type DatabaseEntry, type OwnershipRecord } from './ownership.js'
+import { processStartTime } from '../internal/process-info.js'
+import type { Queryable } from './admin.js'
+import { dropUnrecordedCreation, isUnrecordedCreation } from './create.js'
+import { databaseLockKey } from './naming.js'
 
 /** Default `ttlMs`: clones, pool, build and scratch databases are dropped after 24 hours. */
 export const DEFAULT_SWEEP_TTL_MS = 24 * 60 * 60_000
@@ -44,6 +48,11 @@ export interface SweepOptions {
   limit?: number
   /** The current time (tests). Default: now. */
   now?: Date
+  /**
+   * Also drop clones, pool, build and scratch databases whose owner is still running (older than
+   * `ttlMs`). Without it a live run's databases are never collected. Default: `false`.
+   */
+  force?: boolean
 }
 
 /** One database the sweeper looked at, and why it was (or would be) dropped or left alone. */
@@ -97,18 +106,26 @@ function isTrustedTemplate(entry: Owned): boolean {
   )
 }
 
-/** Whether the process that created a database may still need it, and why. */
+/**
+ * Whether the process that created a database may still need it, and why. A pid that is alive but
+ * started at another time than the record says is another process (the pid was recycled).
+ */
 function ownerStatus(record: OwnershipRecord): { alive: boolean | undefined; who: string } {
   const who = `pid ${record.pid} on ${record.host}`
   if (!isSameHost(record.host, record.pidNs)) return { alive: undefined, who }
-  return { alive: isProcessAlive(record.pid), who }
+  if (!isProcessAlive(record.pid)) return { alive: false, who }
+  if (record.pidStart !== undefined) {
+    const started = processStartTime(record.pid)
+    if (started !== undefined && started !== record.pidStart) return { alive: false, who }
+  }
+  return { alive: true, who }
 }
 
 /** Decides the fate of a clone, pool, build or scratch database. */
 function judgeLeftover(
   entry: Owned,
   now: number,
-  options: Required<Pick<SweepOptions, 'ttlMs' | 'keptTtlMs'>>,
+  options: Required<Pick<SweepOptions, 'ttlMs' | 'keptTtlMs' | 'force'>>,
 ): { drop: boolean; reason: string } {
   const r = entry.record
   if (r.kind === 'clone' && r.kept) {
@@ -126,6 +143,14 @@ function judgeLeftover(
   const { alive, who } = ownerStatus(r)
   const old = age(r, now, 'createdAt')
   if (alive === false) return { drop: true, reason: `its owner (${who}) is gone` }
+  // A live run's databases are in use (a test may be running on it right now): only --force.
+  // An owner without a start time in its record may be a recycled pid: the TTL still applies.
+  if (alive === true && r.pidStart !== undefined && !options.force) {
+    return {
+      drop: false,
+      reason: `its owner (${who}) is still running (\`pgtestbed gc --force\` drops it anyway)`,
+    }
+  }
   if (old > options.ttlMs) {
     return { drop: true, reason: `older than ttlMs (${hours(options.ttlMs)}); owner ${who}` }
   }
@@ -135,6 +160,17 @@ function judgeLeftover(
         drop: false,
         reason: `owner ${who} cannot be checked from here; younger than ttlMs (${hours(options.ttlMs)})`,
       }
+}
+
+/** True when nobody holds the creation lock of `name` (its creator's session is gone). */
+async function isCreatorGone(client: Queryable, name: string): Promise<boolean> {
+  const key = databaseLockKey(name)
+  const { rows } = await client.query<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+    [key],
+  )
+  if (rows[0]?.locked) await client.query('SELECT pg_advisory_unlock($1::bigint)', [key])
+  return rows[0]?.locked === true
 }
 
 /**
@@ -157,6 +193,7 @@ export async function sweep(adminUrl: string, options: SweepOptions = {}): Promi
   const ttl = {
     ttlMs: options.ttlMs ?? DEFAULT_SWEEP_TTL_MS,
     keptTtlMs: options.keptTtlMs ?? DEFAULT_KEPT_TTL_MS,
+    force: options.force ?? false,
   }
   const keepTemplates = options.keepTemplates ?? DEFAULT_KEEP_TEMPLATES
   const minAge = options.templateMinAgeMs ?? DEFAULT_TEMPLATE_MIN_AGE_MS
@@ -169,6 +206,23 @@ export async function sweep(adminUrl: string, options: SweepOptions = {}): Promi
     const templates: Owned[] = []
     const survivors: Owned[] = []
     for (const entry of entries) {
+      if (isUnrecordedCreation(entry)) {
+        const reason =
+          'created by pgtestbed, whose creator crashed before writing its ownership record'
+        if (
+          report.dryRun
+            ? await isCreatorGone(client, entry.name)
+            : await dropUnrecordedCreation(client, entry.name)
+        ) {
+          report.dropped.push({ name: entry.name, reason })
+        } else {
+          report.kept.push({
+            name: entry.name,
+            reason: 'being created by another process right now',
+          })
+        }
+        continue
+      }
       if (!isOwned(entry)) {
         report.kept.push({
           name: entry.name,

@@ -52,6 +52,12 @@ function summaryLine(
   return parts.join(' · ')
 }
 
+/** `{ serverLog }` for an embedded server (its log is named when it dies), else nothing. */
+function serverLogOf(server: PostgresServer): { serverLog?: string } {
+  const log = (server as { logFile?: unknown }).logFile
+  return typeof log === 'string' ? { serverLog: log } : {}
+}
+
 async function ensureShared(
   server: PostgresServer,
   prepared: PreparedMigrations,
@@ -70,6 +76,7 @@ async function ensureShared(
       ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
+      ...serverLogOf(server),
     }),
   )
   return joined ? { ...value, status: 'reused', applied: 0 } : value
@@ -180,6 +187,7 @@ async function open(
     migrations: current.set.migrations.length,
     poolSize,
     pool: poolSize > 0,
+    ...serverLogOf(server),
   })
   let info = makeInfo()
   const pool =

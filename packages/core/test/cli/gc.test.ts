@@ -14,7 +14,7 @@ describe('pgtestbed gc', () => {
   it('should list what it would drop and what it leaves alone with --dry-run, and drop nothing', async () => {
     const id = randomBytes(6).toString('hex')
     // A clone whose owner (this test process) is alive: the default sweep keeps it, so other
-    // test runs sweeping this shared server leave it alone; --older-than 0s makes it a leftover.
+    // test runs sweeping this shared server leave it alone; --older-than 0s --force makes it a leftover.
     const clone = `pgtestbed_c_h9gc_${id}`
     // A database with our prefix but no ownership record: never dropped.
     const foreign = `pgtestbed_h9gc_foreign_${id}`
@@ -49,9 +49,28 @@ describe('pgtestbed gc', () => {
         ),
       )
 
-      const run = await runCli(['gc', '--dry-run', '--older-than', '0s', '--format', 'json'], {
+      // --older-than alone never collects a live run's database: only --force does.
+      const live = await runCli(['gc', '--dry-run', '--older-than', '0s', '--format', 'json'], {
         env: { PGTESTBED_URL: TEST_SERVER_URL },
       })
+      expect(live.code).toBe(0)
+      const liveReport = JSON.parse(live.stdout) as {
+        dropped: { name: string }[]
+        kept: { name: string; reason: string }[]
+      }
+      expect(liveReport.dropped.map((e) => e.name)).not.toContain(clone)
+      expect(liveReport.kept).toContainEqual({
+        name: clone,
+        kind: 'clone',
+        reason: expect.stringMatching(
+          /^its owner \(pid \d+ on .*\) is still running \(`pgtestbed gc --force` drops it anyway\)$/,
+        ),
+      })
+
+      const run = await runCli(
+        ['gc', '--dry-run', '--older-than', '0s', '--force', '--format', 'json'],
+        { env: { PGTESTBED_URL: TEST_SERVER_URL } },
+      )
       expect(run.code).toBe(0)
       const report = JSON.parse(run.stdout) as {
         dryRun: boolean
@@ -78,6 +97,16 @@ describe('pgtestbed gc', () => {
         await admin.query(`DROP DATABASE IF EXISTS "${foreign}" WITH (FORCE)`)
       })
     }
+  })
+
+  it('should never print the password of the server URL, even when the server is unreachable', async () => {
+    const url = new URL(TEST_SERVER_URL)
+    url.password = 's3cr3t-pw'
+    url.port = '1' // nothing listens there
+    const run = await runCli(['gc', '--dry-run', '--url', url.toString()])
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toContain('SERVER_UNREACHABLE')
+    expect(`${run.stdout}${run.stderr}`).not.toContain('s3cr3t-pw')
   })
 
   it('should exit 2 for a duration it cannot read', async () => {

@@ -128,6 +128,30 @@ describe('pgtestbed server status and stop, with an embedded server', () => {
       }),
     ])
 
+    // URLs are printed only on request; the log is always named (SERVER_LOST points here).
+    expect(status.stdout).not.toContain('postgres://')
+    expect(status.stdout).toMatch(/\n {2}log {8}\/.*postgres\.log\n/)
+    const shown = await runCli(['server', 'status', '--cache-dir', cacheDir, '--show-url'])
+    expect(shown.stdout).toContain(`  url        ${server.adminUrl}\n`)
+    expect(shown.stdout).toContain(`\n      ${server.urlFor(kept)}\n`)
+    const shownJson = JSON.parse(
+      (
+        await runCli([
+          'server',
+          'status',
+          '--cache-dir',
+          cacheDir,
+          '--format',
+          'json',
+          '--show-url',
+        ])
+      ).stdout,
+    ) as { servers: Array<{ url: string; databases: Array<{ name: string; url?: string }> }> }
+    expect(shownJson.servers[0]?.url).toBe(server.adminUrl)
+    expect(shownJson.servers[0]?.databases.find((d) => d.name === kept)?.url).toBe(
+      server.urlFor(kept),
+    )
+
     const refused = await runCli(['server', 'stop', '--cache-dir', cacheDir])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain(

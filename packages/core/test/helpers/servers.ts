@@ -229,3 +229,17 @@ export function spawnAttach(bundle: string, cacheDir: string): AttachChild {
     stderr: () => errors,
   }
 }
+
+/**
+ * Reporter lines without the notices about where the PostgreSQL binaries run from: a checkout
+ * under a private folder (`/root`, a `mktemp -d`) or a path a shell would misread makes pgtestbed
+ * copy them, and says so once per process. Exact-output assertions must not depend on the
+ * checkout's location.
+ */
+export function withoutBinaryNotices(lines: readonly string[]): string[] {
+  return lines.filter(
+    (line) =>
+      !/cannot reach the PostgreSQL binaries under .* using a copy in /.test(line) &&
+      !line.includes("the PostgreSQL binaries' folder"),
+  )
+}

@@ -111,6 +111,17 @@ describe('createClone', () => {
     }
   })
 
+  test('should refuse (DATABASE_GONE) to keep a clone that was dropped meanwhile, instead of printing it as kept', async () => {
+    const db = await createClone(source, { label: 'failing.test.ts' })
+    // What `pgtestbed gc --force` does to a live run's clone mid-test.
+    await withAdmin((c) => c.query(`DROP DATABASE "${db.name}" WITH (FORCE)`))
+    const error = await db.keep().catch((e: unknown) => e)
+    expect(isPgtestbedError(error) && error.code).toBe('DATABASE_GONE')
+    expect((error as Error).message).toBe(
+      `cannot keep database "${db.name}": it no longer exists (dropped by \`pgtestbed gc --force\` or by hand while the tests ran)`,
+    )
+  })
+
   test('should clone with either strategy', async () => {
     for (const strategy of ['file_copy', 'wal_log'] as const) {
       await using db = await createClone({ ...source, cloneStrategy: strategy })
@@ -143,7 +154,7 @@ describe('dropDatabase', () => {
       )
       expect(isPgtestbedError(error) && error.code).toBe('NOT_OWNED')
       expect((error as Error).message).toBe(
-        `pgtestbed refuses to drop database "${name}": it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record), so pgtestbed did not create it.`,
+        `pgtestbed refuses to touch database "${name}": it has no pgtestbed ownership record (its COMMENT is not a pgtestbed record), so pgtestbed did not create it.`,
       )
       expect(await exists(name)).toBe(true)
     } finally {

@@ -22,6 +22,14 @@ import { ensureServerUser } from '../../src/servers/embedded/user.js'
 import { bundleFixture, coreDir, recordingReporter } from '../helpers/servers.js'
 
 const asRoot = process.getuid?.() === 0
+/**
+ * Whether the server's OS user can reach this checkout (not so under a private folder such as
+ * `/root` or a `mktemp -d`): the test that runs pgtestbed as that user needs to.
+ */
+const userReachesCheckout =
+  asRoot &&
+  ensureServerUser('pgtestbed') !== undefined &&
+  spawnSync('runuser', ['-u', 'pgtestbed', '--', 'test', '-x', coreDir]).status === 0
 
 function version(postgres: string, user?: { uid: number; gid: number }) {
   const result = spawnSync(postgres, ['--version'], { encoding: 'utf8', ...(user ?? {}) })
@@ -88,7 +96,7 @@ describe('embedded binaries', () => {
     expect(version(path.join(pkg, 'native', 'bin', 'postgres')).status).toBe(0)
   })
 
-  it.runIf(asRoot)(
+  it.runIf(userReachesCheckout)(
     'should hydrate a copy in the cache folder when the package folder is not writable',
     async () => {
       // A root-owned package (no symlinks yet) seen by an unprivileged user who may not write it.

@@ -21,6 +21,7 @@ import {
   processesMentioning,
   recordingReporter,
   tempCacheDir,
+  withoutBinaryNotices,
 } from '../helpers/servers.js'
 import { gooseProject, type GooseProject } from '../helpers/goose-project.js'
 import { queryRows } from '../helpers/pg.js'
@@ -147,7 +148,9 @@ describe('embedded server storage', () => {
     try {
       expect(server.storage.medium).toBe('disk')
       expect(server.dataDir).toBe(path.join(dir, 'embedded', 'pg17', 'data'))
-      expect(reporter.lines.filter((line) => line.startsWith('info '))).toEqual([
+      expect(
+        withoutBinaryNotices(reporter.lines).filter((line) => line.startsWith('info ')),
+      ).toEqual([
         `info keeping the embedded server's data on disk (${onDisk} is not a RAM-backed file system (tmpfs)); clones are faster with a tmpfs at ${onDisk}`,
       ])
     } finally {
@@ -211,7 +214,7 @@ describe('embedded server storage', () => {
         expect(second.started).toBe(true)
         expect(second.initialized).toBe(true)
         expect(second.dataDir).toBe(first.dataDir)
-        expect(reporter.lines).toEqual([
+        expect(withoutBinaryNotices(reporter.lines)).toEqual([
           `info the embedded server's data folder ${first.dataDir} is gone (memory storage does not survive a reboot): creating it again; templates are rebuilt once`,
           'step starting embedded PostgreSQL 17 (data in memory; first run: initdb)',
           'done starting embedded PostgreSQL 17 (data in memory; first run: initdb)',

@@ -145,7 +145,9 @@ describe('sweep', () => {
     expect(v).toEqual({
       user: 'keep: no pgtestbed ownership record: not created by pgtestbed, never dropped',
       deadClone: `drop: its owner (pid ${deadPid} on ${os.hostname()}) is gone`,
-      liveClone: expect.stringMatching(/^keep: its owner \(pid \d+ on .+\) is still running$/),
+      liveClone: expect.stringMatching(
+        /^keep: its owner \(pid \d+ on .+\) is still running \(`pgtestbed gc --force` drops it anyway\)$/,
+      ),
       remoteYoung: `keep: owner pid 12 on elsewhere-${run} cannot be checked from here; younger than ttlMs (24 h)`,
       remoteOld: `drop: older than ttlMs (24 h); owner pid 12 on elsewhere-${run}`,
       keptOld: 'drop: kept for debugging 96 h ago, longer than keptTtlMs (72 h)',
@@ -158,7 +160,9 @@ describe('sweep', () => {
       t2: `keep: still the template of ${db.t2Clone}`,
       t3: `drop: beyond the 1 most recently used templates of project ${project} (last used 3 h ago)`,
       t4: `keep: template of another project (${otherProject})`,
-      t2Clone: expect.stringMatching(/^keep: its owner .* is still running$/),
+      t2Clone: expect.stringMatching(
+        /^keep: its owner .* is still running \(`pgtestbed gc --force` drops it anyway\)$/,
+      ),
     })
     const left = new Set(
       await withAdminClient(TEST_SERVER_URL, async (c) =>
@@ -180,6 +184,23 @@ describe('sweep', () => {
       report.kept.filter((e) => e.reason.endsWith('(left for later: sweep limit 1 reached)'))
         .length,
     ).toBeGreaterThanOrEqual(4)
+  })
+
+  test("should never collect a live run's database by age alone, only with force; a recycled pid counts as gone", async () => {
+    const recycled = await create(
+      `${KIND_PREFIXES.clone}${run}_recycled`,
+      clone('recycled', { pidStart: '1' }), // this pid, but another start time: another process
+    )
+    const byAge = await sweep(TEST_SERVER_URL, { dryRun: true, project, ttlMs: 0 })
+    expect(byAge.dropped.map((e) => e.name)).not.toContain(db.liveClone)
+    expect(byAge.dropped).toContainEqual({
+      name: recycled,
+      kind: 'clone',
+      reason: expect.stringMatching(/^its owner \(pid \d+ on .+\) is gone$/),
+    })
+    const forced = await sweep(TEST_SERVER_URL, { dryRun: true, project, ttlMs: 0, force: true })
+    expect(forced.dropped.map((e) => e.name)).toContain(db.liveClone)
+    await withAdminClient(TEST_SERVER_URL, (c) => dropDatabase(c, recycled))
   })
 
   test('should drop what it reported and leave the rest, including a user database named pgtestbed_…', async () => {
@@ -211,7 +232,7 @@ describe('sweep', () => {
   test('should drop a leftover exactly once when several sweepers race for it, without errors', async () => {
     const name = await create(
       `${KIND_PREFIXES.build}${run}_race`,
-      { ...clone({ kind: 'build', pid: deadPid }) },
+      { ...clone('race', { kind: 'build', pid: deadPid, fingerprint: hashText(run) }) },
       true,
     )
     const clients = await Promise.all(

@@ -39,13 +39,14 @@ export async function databasesOf(
   )
   return rows.flatMap((row) => {
     if (!row.comment?.startsWith('pgtestbed:')) return []
-    const record = JSON.parse(row.comment.slice('pgtestbed:'.length)) as {
-      kind: string
-      project: string
-      kept?: boolean
-      label?: string
+    // A foreign lookalike's comment may start with `pgtestbed:` and hold anything but a record.
+    let record: { kind: string; project: string; kept?: boolean; label?: string } | null
+    try {
+      record = JSON.parse(row.comment.slice('pgtestbed:'.length))
+    } catch {
+      return []
     }
-    if (record.project !== project) return []
+    if (typeof record !== 'object' || record === null || record.project !== project) return []
     return [
       { name: row.datname, kind: record.kind, kept: record.kept === true, label: record.label },
     ]

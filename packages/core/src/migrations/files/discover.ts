@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import fg from 'fast-glob'
 import { DEFAULT_MIGRATIONS_DIR, type MigrationsOptions } from '../types.js'
 import { type Diagnostic, displayPath, hasErrors } from '../../diagnostics.js'
 import { PgtestbedError } from '../../errors.js'
 import { detectFormat } from './detect.js'
 import { getFormatModule } from './formats/index.js'
 import { atomicWriterEntries } from './kubernetes-mount.js'
+import { readMigrationFile } from './read-file.js'
 import { rememberSourceTexts } from './source-texts.js'
+import { walkMigrationsFolder, type FolderListing } from './walk.js'
 import type { FormatContext, FormatModule } from './formats/types.js'
 import {
   MIGRATION_FORMATS,
@@ -56,7 +56,7 @@ function memoisedReader(
     if (!text) {
       try {
         const file = path.join(dir, relativePath)
-        const read = readFileSync(file, 'utf8')
+        const read = readMigrationFile(file)
         texts.set(file, read)
         text = Promise.resolve(read)
       } catch (error) {
@@ -68,6 +68,48 @@ function memoisedReader(
     }
     return text
   }
+}
+
+/** Shows a name's line breaks, so a reader can tell `00002_a\nb.sql` apart from two names. */
+function visible(name: string): string {
+  return JSON.stringify(name)
+}
+
+/**
+ * Errors for what the walk found and will not read: never a silent skip. A FIFO, device or
+ * socket (reading one blocks or never ends); a name with a line break (tools and shells split it,
+ * and goose skips it); a folder named like a SQL file (it looks like a migration and is none).
+ */
+function listingDiagnostics(dir: string, listing: FolderListing): Diagnostic[] {
+  const out: Diagnostic[] = []
+  for (const { entry, kind } of listing.special) {
+    out.push({
+      severity: 'error',
+      code: 'UNREADABLE_FILE',
+      message: `${entry} is ${kind}, not a regular file, so pgtestbed does not read it`,
+      file: path.join(dir, entry),
+      fix: 'replace it with a regular file (a symlink to a regular file is fine) or move it out of the migrations folder',
+    })
+  }
+  for (const entry of listing.lineBreakNames) {
+    out.push({
+      severity: 'error',
+      code: 'BAD_FILENAME',
+      message: `${visible(entry)} has a line break (LF or CR) in its name: no migration tool reads it reliably, so pgtestbed does not take it`,
+      file: path.join(dir, entry),
+      fix: 'rename it without the line break',
+    })
+  }
+  for (const entry of listing.sqlNamedFolders) {
+    out.push({
+      severity: 'error',
+      code: 'STRAY_FILE',
+      message: `${entry}/ is a folder named like a migration file; no tool applies a folder`,
+      file: path.join(dir, entry),
+      fix: 'rename the folder, or move the migration out of it and delete the folder',
+    })
+  }
+  return out
 }
 
 function versionTableOf(module: FormatModule | null, options: MigrationsOptions): VersionTable {
@@ -132,17 +174,11 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
   }
 
   let entries: string[]
+  let listed: Diagnostic[]
   try {
-    const found = await fg('**', {
-      cwd: dir,
-      dot: true,
-      onlyFiles: false,
-      objectMode: true,
-      ignore: ['**/node_modules/**'],
-    })
-    // Everything but folders: a dangling symlink stays in the list (fast-glob's onlyFiles would
-    // drop it silently), so reading it fails loudly instead of a migration vanishing.
-    entries = found.filter((e) => !e.dirent.isDirectory()).map((e) => e.path)
+    const listing = walkMigrationsFolder(dir)
+    entries = listing.entries
+    listed = listingDiagnostics(dir, listing)
   } catch (error) {
     return empty(null, [
       {
@@ -171,7 +207,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
   let detection: Diagnostic[] = []
   if (requested === 'auto') {
     const detected = await detectFormat(context, where)
-    if (!detected.module) return empty(null, detected.diagnostics)
+    if (!detected.module) return empty(null, [...listed, ...detected.diagnostics])
     module = detected.module
     detection = detected.diagnostics
   } else {
@@ -187,7 +223,7 @@ export async function discoverMigrations(options: MigrationsOptions = {}): Promi
     migrations: result.migrations,
     files: result.files,
     versionTable,
-    diagnostics: [...detection, ...result.diagnostics],
+    diagnostics: [...listed, ...detection, ...result.diagnostics],
   }
   if (set.migrations.length === 0 && !hasErrors(set.diagnostics)) {
     set.diagnostics.push({

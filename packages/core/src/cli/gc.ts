@@ -2,6 +2,7 @@ import { PgtestbedError } from '../errors.js'
 import { createConsoleReporter } from '../progress.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { resolveServer } from '../servers/resolve.js'
+import type { EmbeddedPostgresServer } from '../servers/embedded/server.js'
 import type { PostgresServer } from '../servers/types.js'
 import { closeAdminPools } from '../templates/admin.js'
 import { sweep, type SweepEntry, type SweepOptions, type SweepReport } from '../templates/sweep.js'
@@ -59,6 +60,35 @@ async function openServer(
   }
 }
 
+/**
+ * Lets go of the embedded server gc attached to. One that was already running (a failed test left
+ * it up for its kept databases) stays up while kept databases remain on it, and always after a
+ * dry run, so the URLs printed for them keep working; gc says what it did either way.
+ */
+async function releaseServer(
+  server: PostgresServer | undefined,
+  report: SweepReport | undefined,
+  output: Output,
+): Promise<void> {
+  if (server?.kind !== 'embedded' || (server as EmbeddedPostgresServer).started) {
+    await server?.release()
+    return
+  }
+  const kept = report?.kept.filter((e) => e.kept).length ?? 0
+  if (report === undefined || report.dryRun || kept > 0) {
+    await server.release({ keepRunning: true })
+    const why = kept > 0 ? `for the ${plural(kept, 'kept database')} on it` : 'as it was'
+    output.note(
+      `pgtestbed: left the embedded server running ${why} (\`pgtestbed server stop\` stops it)`,
+    )
+    return
+  }
+  await server.release()
+  output.note(
+    'pgtestbed: stopped the embedded server: no kept database is left on it (the next run starts it again)',
+  )
+}
+
 function table(entries: readonly SweepEntry[]): string[] {
   const width = Math.max(0, ...entries.map((e) => e.name.length))
   return entries.map((e) => `  ${e.name.padEnd(width)}  ${(e.kind ?? '-').padEnd(8)}  ${e.reason}`)
@@ -76,18 +106,23 @@ export async function runGc(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const target = await openServer(settings, flags, env)
-  let report: SweepReport
+  let report: SweepReport | undefined
   try {
     const options: SweepOptions = { ...settings.sweep, dryRun: flags.dryRun === true }
     // The config's `limit` bounds the start-up sweep of a test run; an explicit gc sweeps everything.
     delete options.limit
-    if (flags.olderThan !== undefined) options.ttlMs = flags.olderThan
+    // An explicit age covers databases kept for debugging too: `--older-than 1h` drops those
+    // kept more than an hour ago instead of waiting for keptTtlMs (3 days by default).
+    if (flags.olderThan !== undefined) {
+      options.ttlMs = flags.olderThan
+      options.keptTtlMs = Math.min(flags.olderThan, options.keptTtlMs ?? flags.olderThan)
+    }
     if (flags.keepTemplates !== undefined) options.keepTemplates = flags.keepTemplates
     if (flags.force === true) options.force = true
     report = await sweep(target.adminUrl, options)
   } finally {
     await closeAdminPools(target.adminUrl).catch(() => {})
-    await target.server?.release()
+    await releaseServer(target.server, report, output)
   }
   if (flags.format === 'json') {
     output.print(JSON.stringify({ server: target.label, ...report }, null, 2))

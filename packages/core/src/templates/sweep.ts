@@ -61,6 +61,8 @@ export interface SweepEntry {
   /** From its record; absent when it has none. */
   kind?: DatabaseKind
   reason: string
+  /** Set for a clone kept for debugging after a failed test. */
+  kept?: true
 }
 
 /**
@@ -244,7 +246,8 @@ export async function sweep(adminUrl: string, options: SweepOptions = {}): Promi
         kind === 'template' ? `unfinished template build: ${verdict.reason}` : verdict.reason
       if (verdict.drop) toDrop.push({ name: entry.name, kind, reason })
       else {
-        report.kept.push({ name: entry.name, kind, reason })
+        const kept = entry.record.kind === 'clone' && entry.record.kept === true
+        report.kept.push({ name: entry.name, kind, reason, ...(kept ? { kept } : {}) })
         survivors.push(entry)
       }
     }

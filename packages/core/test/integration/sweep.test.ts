@@ -189,7 +189,7 @@ describe('sweep', () => {
   test("should never collect a live run's database by age alone, only with force; a recycled pid counts as gone", async () => {
     const recycled = await create(
       `${KIND_PREFIXES.clone}${run}_recycled`,
-      clone('recycled', { pidStart: '1' }), // this pid, but another start time: another process
+      clone({ pidStart: '1' }), // this pid, but another start time: another process
     )
     const byAge = await sweep(TEST_SERVER_URL, { dryRun: true, project, ttlMs: 0 })
     expect(byAge.dropped.map((e) => e.name)).not.toContain(db.liveClone)
@@ -232,7 +232,7 @@ describe('sweep', () => {
   test('should drop a leftover exactly once when several sweepers race for it, without errors', async () => {
     const name = await create(
       `${KIND_PREFIXES.build}${run}_race`,
-      { ...clone('race', { kind: 'build', pid: deadPid, fingerprint: hashText(run) }) },
+      { ...clone({ kind: 'build', pid: deadPid, fingerprint: hashText(run) }) },
       true,
     )
     const clients = await Promise.all(

@@ -34,6 +34,11 @@ export type ErrorCode =
   | 'SERVER_PERMISSION_DENIED'
   /** The embedded PostgreSQL server could not be prepared or started. */
   | 'EMBEDDED_START_FAILED'
+  /**
+   * The embedded server's PostgreSQL binaries (of the major asked for) are not installed:
+   * `@pgtestbed/core` alone brings none.
+   */
+  | 'EMBEDDED_BINARIES_MISSING'
   /** The docker provider was chosen but Docker or `@testcontainers/postgresql` is not available. */
   | 'DOCKER_UNAVAILABLE'
   /** Building a template database failed (the cause says why). */

@@ -190,3 +190,9 @@ export type {
   SchemaSet,
 } from './migrations/migrator/types.js'
 export { resolveMigrator } from './migrations/migrator/resolve.js'
+// the migrate job (servers/embedded/binaries-package): the embedded server's PostgreSQL major
+export {
+  DEFAULT_EMBEDDED_MAJOR_VERSION,
+  EMBEDDED_MAJOR_VERSIONS,
+} from './servers/embedded/binaries-package.js'
+export type { EmbeddedMajorVersion } from './servers/embedded/binaries-package.js'

@@ -334,7 +334,12 @@ describe('shell commands in the READMEs', () => {
     for (const file of packageFiles.filter((f) => existsSync(path.join(REPO, f)))) {
       const pkg = JSON.parse(readRepoFile(file)) as Record<string, Record<string, string>>
       known.add(pkg.name as unknown as string)
-      for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
+      for (const field of [
+        'dependencies',
+        'devDependencies',
+        'peerDependencies',
+        'optionalDependencies',
+      ]) {
         for (const name of Object.keys(pkg[field] ?? {})) known.add(name)
       }
     }

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'VERIFY_DOWN_FAILED'
   /** The database's version table says something the migration files cannot explain. */
   | 'VERSION_TABLE_CONFLICT'
+  /** Another migration run held the database's migration lock for longer than the timeout. */
+  | 'MIGRATION_LOCK_TIMEOUT'
   /**
    * A migration to roll back has no Down section and its tool cannot roll back without one
    * (drizzle, dbmate, node-pg-migrate); Prisma Migrate has no down migrations at all.

@@ -159,7 +159,8 @@ describe('replicas: several `pgtestbed up` at once', () => {
       await mkdir(path.join(dir, 'migrations'))
       // The first migration is slow, so the other runs certainly arrive while it holds the lock.
       const files: Record<string, string> = {
-        '00001_slow.sql': '-- +goose Up\nSELECT pg_sleep(2);\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n',
+        '00001_slow.sql':
+          '-- +goose Up\nSELECT pg_sleep(2);\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n',
         '00002_b.sql': '-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n',
         '00003_c.sql': '-- +goose Up\nCREATE TABLE c (id int);\n-- +goose Down\nDROP TABLE c;\n',
       }

@@ -21,9 +21,9 @@ COPY packages/core/package.json packages/core/README.md core/
 COPY packages/core/bin core/bin
 COPY packages/core/dist core/dist
 # --install-links installs the folder as npm would a packed tarball (a copy, dependencies only).
+# npm's cache stays in this stage, which the image does not keep.
 RUN npm install --global --prefix /opt/pgtestbed --install-links --omit=dev \
-      --no-audit --no-fund --loglevel=error ./core \
-    && rm -rf /root/.npm
+      --no-audit --no-fund --update-notifier=false --loglevel=error ./core
 
 FROM ${NODE_IMAGE}
 COPY --from=install /opt/pgtestbed /opt/pgtestbed

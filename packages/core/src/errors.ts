@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'VERIFY_DOWN_FAILED'
   /** The database's version table says something the migration files cannot explain. */
   | 'VERSION_TABLE_CONFLICT'
+  /** Another migration run held the database's migration lock for longer than the timeout. */
+  | 'MIGRATION_LOCK_TIMEOUT'
   /**
    * A migration to roll back has no Down section and its tool cannot roll back without one
    * (drizzle, dbmate, node-pg-migrate); Prisma Migrate has no down migrations at all.
@@ -34,6 +36,11 @@ export type ErrorCode =
   | 'SERVER_PERMISSION_DENIED'
   /** The embedded PostgreSQL server could not be prepared or started. */
   | 'EMBEDDED_START_FAILED'
+  /**
+   * The embedded server's PostgreSQL binaries (of the major asked for) are not installed:
+   * `@pgtestbed/core` alone brings none.
+   */
+  | 'EMBEDDED_BINARIES_MISSING'
   /** The docker provider was chosen but Docker or `@testcontainers/postgresql` is not available. */
   | 'DOCKER_UNAVAILABLE'
   /** Building a template database failed (the cause says why). */

@@ -196,3 +196,15 @@ export type {
   SchemaSet,
 } from './migrations/migrator/types.js'
 export { resolveMigrator } from './migrations/migrator/resolve.js'
+// the migrate job (servers/embedded/binaries-package): the embedded server's PostgreSQL major
+export {
+  DEFAULT_EMBEDDED_MAJOR_VERSION,
+  EMBEDDED_MAJOR_VERSIONS,
+} from './servers/embedded/binaries-package.js'
+export type { EmbeddedMajorVersion } from './servers/embedded/binaries-package.js'
+// the migrate job (migrations/database/lock): one run at a time migrates a database
+export {
+  acquireMigrationLock,
+  DEFAULT_MIGRATION_LOCK_TIMEOUT_MS,
+} from './migrations/database/lock.js'
+export type { MigrationLock, MigrationLockOptions } from './migrations/database/lock.js'

@@ -7,6 +7,8 @@ export const EXIT_OK = 0
 export const EXIT_FAILED = 1
 /** Exit code: the command line or the config file is wrong (nothing was checked or changed). */
 export const EXIT_USAGE = 2
+/** Exit code of `status --check`: the database works, but some migrations are not applied yet. */
+export const EXIT_PENDING = 3
 
 /** Errors that mean "the command line or config is wrong", not "the migrations are". */
 const USAGE_CODES = new Set(['INVALID_OPTIONS', 'CONFIG_LOAD_FAILED'])

@@ -47,9 +47,13 @@ Examples:
   $ PGTESTBED_URL=postgres://app:secret@db:5432/app pgtestbed up
   $ pgtestbed up --url "$DATABASE_URL" --to 20240101120000
   $ pgtestbed up --allow-missing            # goose: apply out-of-order files too
+  $ pgtestbed up --wait 60s                 # a database that is still starting (compose, a Job)
 
-Exit codes: 0 up to date, 1 a migration failed (the state of the database is printed),
-2 wrong usage or config.`,
+Runs on one database at once queue on the migration lock (the tool's own advisory lock): the
+first applies, the others wait (--lock-timeout, default 5m) and find it up to date.
+
+Exit codes: 0 up to date, 1 a migration failed (the state of the database is printed), the
+server did not accept connections within --wait, or the lock wait timed out, 2 wrong usage or config.`,
   down: `
 Runs the Down section of the newest applied migration (or of every migration above --to) and
 updates the version table as the tool does.
@@ -65,8 +69,10 @@ Pending, or Missing (older than the newest applied version but never applied).
 
 Examples:
   $ pgtestbed status --url "$DATABASE_URL"
+  $ pgtestbed status --check                # an initContainer or readiness gate
 
-Exit codes: 0 printed, 1 the database could not be read, 2 wrong usage or config.`,
+Exit codes: 0 printed (with --check: every migration is applied), 1 the database could not be
+read (with --check: or it is dirty), 2 wrong usage or config, 3 with --check: migrations are pending.`,
   version: `
 Examples:
   $ pgtestbed version --url "$DATABASE_URL"   # pgtestbed: version 12

@@ -7,12 +7,13 @@ import { rollbackMigrations } from '../migrations/database/rollback.js'
 import { formatMigrationStatus, getMigrationStatus } from '../migrations/database/status.js'
 import type { MigrationSet } from '../migrations/types.js'
 import { versionTableDriver } from '../migrations/database/version-tables/index.js'
-import { EXIT_FAILED, EXIT_OK } from './exit.js'
+import { EXIT_FAILED, EXIT_OK, EXIT_PENDING } from './exit.js'
 import { printFailureState } from './migrate-failure.js'
-import { acquireMigrationLock } from './lock.js'
+import { acquireMigrationLock, type MigrationLockOptions } from '../migrations/database/lock.js'
 import { plural, type Output } from './output.js'
 import type { CliSettings } from './settings.js'
 import { connectTarget, loadValidatedSet, targetUrl, type Target } from './target.js'
+import { waitForTarget } from './wait.js'
 
 /** Flags of `up`, `down`, `status` and `version`. */
 export interface MigrateFlags {
@@ -21,6 +22,10 @@ export interface MigrateFlags {
   allowMissing?: boolean
   /** `--lock-timeout`: how long `up`/`down` wait for another run's lock (ms). */
   lockTimeout?: number
+  /** `up --wait`: how long to wait for the server to accept connections (ms). */
+  wait?: number
+  /** `status --check`: exit 3 when migrations are pending. */
+  check?: boolean
 }
 
 type Action = (set: MigrationSet, target: Target, output: Output) => Promise<number>
@@ -40,18 +45,24 @@ async function withTarget(
   const url = targetUrl(flags.url, env)
   const set = await loadValidatedSet(settings, output)
   if (typeof set === 'number') return set
-  const target = await connectTarget(url)
+  const target =
+    flags.wait === undefined
+      ? await connectTarget(url)
+      : await waitForTarget(url, flags.wait, output)
   try {
-    if (lock) {
-      await acquireMigrationLock(target.client, set, url, {
-        ...(flags.lockTimeout === undefined ? {} : { timeoutMs: flags.lockTimeout }),
-        onWait: (holder) =>
-          output.note(`pgtestbed: waiting for another migration run on ${target.label}: ${holder}`),
-      })
-    }
+    if (lock) await acquireMigrationLock(target.client, set, lockOptions(flags, target, output))
     return await action(set, target, output)
   } finally {
     await target.client.end().catch(() => {})
+  }
+}
+
+/** The migration lock's timeout and a note on stderr when another run holds it. */
+function lockOptions(flags: MigrateFlags, target: Target, output: Output): MigrationLockOptions {
+  return {
+    ...(flags.lockTimeout === undefined ? {} : { timeoutMs: flags.lockTimeout }),
+    onWait: (holder) =>
+      output.note(`pgtestbed: waiting for another migration run on ${target.label}: ${holder}`),
   }
 }
 
@@ -80,18 +91,23 @@ export function runUp(
   output: Output,
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
-  return withTarget(settings, flags, output, env, true, async (set, target) => {
+  return withTarget(settings, flags, output, env, false, async (set, target) => {
     const where = `${target.label} (${set.format}, ${displayPath(set.dir, settings.cwd)}/)`
     try {
       const result = await applyMigrations(target.client, set, {
         ...(flags.to === undefined ? {} : { to: flags.to }),
         ...(flags.allowMissing ? { allowMissing: true } : {}),
         onMigration: progress(set, output),
+        lock: lockOptions(flags, target, output),
       })
       const version = result.currentVersion ?? 'none'
+      // A replica that waited for another run's lock usually finds everything applied: success.
+      const upToDate = result.waitedForLock
+        ? `pgtestbed: another run applied the migrations; ${where} is up to date; current version: ${version}`
+        : `pgtestbed: no migrations to run on ${where}; current version: ${version}`
       output.print(
         result.applied.length === 0
-          ? `pgtestbed: no migrations to run on ${where}; current version: ${version}`
+          ? upToDate
           : `pgtestbed: applied ${plural(result.applied.length, 'migration')} to ${where} in ${Math.round(result.ms)} ms; current version: ${version}`,
       )
       return EXIT_OK
@@ -162,7 +178,20 @@ export function runStatus(
         ),
       )
     }
-    return EXIT_OK
+    if (!flags.check) return EXIT_OK
+    if (status.dirty) {
+      // Not "pending": the tool refuses to go on until someone clears the failed run.
+      output.note(
+        `pgtestbed: ${target.label} is dirty: a migration run failed part-way (status --check exits ${EXIT_FAILED})`,
+      )
+      return EXIT_FAILED
+    }
+    const pending = status.pending.length + status.missing.length
+    if (pending === 0) return EXIT_OK
+    output.note(
+      `pgtestbed: ${target.label} is not up to date: ${plural(pending, 'migration')} to apply (status --check exits ${EXIT_PENDING})`,
+    )
+    return EXIT_PENDING
   })
 }
 

@@ -139,10 +139,16 @@ export function buildProgram(context: CliContext): Command {
       'apply missing (out-of-order) migrations first, like goose -allow-missing',
     )
     .option(LOCK_TIMEOUT, LOCK_TIMEOUT_HELP)
-    .action(async (flags: MigrateCommandFlags & { allowMissing?: boolean }) => {
+    .option(
+      '--wait <duration>',
+      'retry the connection this long while the server is starting (default: no retry)',
+    )
+    .action(async (flags: MigrateCommandFlags & { allowMissing?: boolean; wait?: string }) => {
       const settings = await settingsOf(flags)
       const { runUp } = await import('./migrate.js')
-      context.exit(await runUp(settings, await migrateFlags(flags), output, env))
+      const { wait, ...rest } = await migrateFlags(flags)
+      const upFlags = wait === undefined ? rest : { ...rest, wait: await duration(wait) }
+      context.exit(await runUp(settings, upFlags, output, env))
     })
   migrate('down', 'roll back the newest migration, or every migration above --to')
     .option('--to <version>', 'roll back every migration above this version (0: all)')
@@ -152,13 +158,13 @@ export function buildProgram(context: CliContext): Command {
       const { runDown } = await import('./migrate.js')
       context.exit(await runDown(settings, await migrateFlags(flags), output, env))
     })
-  migrate('status', 'list each migration as applied (with its time), pending or missing').action(
-    async (flags: CommonFlags & { url?: string }) => {
+  migrate('status', 'list each migration as applied (with its time), pending or missing')
+    .option('--check', 'exit 3 when migrations are pending (0: up to date, 1: error)')
+    .action(async (flags: CommonFlags & { url?: string; check?: boolean }) => {
       const settings = await settingsOf(flags)
       const { runStatus } = await import('./migrate.js')
       context.exit(await runStatus(settings, flags, output, env))
-    },
-  )
+    })
   migrate('version', 'print the database’s current migration version').action(
     async (flags: CommonFlags & { url?: string }) => {
       const settings = await settingsOf(flags)

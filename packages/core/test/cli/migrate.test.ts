@@ -261,7 +261,7 @@ describe('pgtestbed up, down, status and version', () => {
       expect(run.code).toBe(1)
       expect(run.stderr).toContain(`pgtestbed: waiting for another migration run on ${SERVER}/`)
       expect(run.stderr).toContain(
-        `pgtestbed: VERSION_TABLE_CONFLICT another migration run still holds the goose migration lock (advisory lock 4097083626) on this database: server pid ${rows[0]!.pid}`,
+        `pgtestbed: MIGRATION_LOCK_TIMEOUT another migration run still holds the goose migration lock (advisory lock 4097083626) on this database after 1 s: server pid ${rows[0]!.pid}`,
       )
       expect(await tables(client)).toEqual([])
 

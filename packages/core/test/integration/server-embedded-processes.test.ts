@@ -139,7 +139,7 @@ describe('embedded server shared across processes', () => {
     const { pid, port, dataDir } = await holder.attached
     holder.process.kill('SIGKILL')
     await holder.exited
-    rmSync(path.join(dir, 'embedded', 'pg17', 'server.json'))
+    rmSync(path.join(dir, 'embedded', 'pg18', 'server.json'))
 
     const server = await startEmbeddedServer({ cacheDir: dir })
     expect(server.started).toBe(false)

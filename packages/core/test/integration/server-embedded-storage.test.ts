@@ -78,19 +78,19 @@ describe('embedded server storage', () => {
       try {
         const root = memoryRootFor(SHM, dir)
         expect(server.storage).toEqual({ medium: 'memory', fsync: false })
-        expect(server.dataDir).toBe(path.join(root, 'pg17', 'data'))
+        expect(server.dataDir).toBe(path.join(root, 'pg18', 'data'))
         expect(path.basename(root)).toMatch(
           new RegExp(`^pgtestbed-${process.getuid!()}-[0-9a-f]{12}$`),
         )
         expect(reporter.lines).toContain(
-          'step starting embedded PostgreSQL 17 (data in memory; first run: initdb)',
+          'step starting embedded PostgreSQL 18 (data in memory; first run: initdb)',
         )
         const owner = ensureServerUser()?.uid ?? process.getuid!()
-        for (const folder of [root, path.join(root, 'pg17'), server.dataDir]) {
+        for (const folder of [root, path.join(root, 'pg18'), server.dataDir]) {
           expect(statSync(folder).uid).toBe(owner)
           expect(statSync(folder).mode & 0o777).toBe(0o700)
         }
-        const serverRoot = path.join(dir, 'embedded', 'pg17')
+        const serverRoot = path.join(dir, 'embedded', 'pg18')
         expect(existsSync(path.join(serverRoot, 'server.json'))).toBe(true)
         expect(existsSync(path.join(serverRoot, 'postgres.log'))).toBe(true)
         expect(existsSync(path.join(serverRoot, 'data'))).toBe(false)
@@ -109,7 +109,7 @@ describe('embedded server storage', () => {
 
   it('should keep the data folder in the cache folder with storage disk, and let PGTESTBED_EMBEDDED_STORAGE override the option', async () => {
     const dir = cache()
-    const diskData = path.join(dir, 'embedded', 'pg17', 'data')
+    const diskData = path.join(dir, 'embedded', 'pg18', 'data')
     const first = await startEmbeddedServer({ cacheDir: dir, storage: 'disk' })
     expect(first.storage).toEqual({ medium: 'disk', fsync: false })
     expect(first.dataDir).toBe(diskData)
@@ -147,7 +147,7 @@ describe('embedded server storage', () => {
     const server = await startEmbeddedServer({ cacheDir: dir, memoryDir: onDisk, reporter })
     try {
       expect(server.storage.medium).toBe('disk')
-      expect(server.dataDir).toBe(path.join(dir, 'embedded', 'pg17', 'data'))
+      expect(server.dataDir).toBe(path.join(dir, 'embedded', 'pg18', 'data'))
       expect(
         withoutBinaryNotices(reporter.lines).filter((line) => line.startsWith('info ')),
       ).toEqual([
@@ -198,12 +198,12 @@ describe('embedded server storage', () => {
       rmSync(memoryRootFor(SHM, dir), { recursive: true, force: true })
       const dead = spawnSync('true').pid!
       writeFileSync(
-        path.join(dir, 'embedded', 'pg17', 'server.json'),
+        path.join(dir, 'embedded', 'pg18', 'server.json'),
         JSON.stringify({
           pid: dead,
           port: first.port,
           dataDir: first.dataDir,
-          version: '17.10',
+          version: '18.4',
           startedAt: new Date().toISOString(),
         }),
       )
@@ -216,8 +216,8 @@ describe('embedded server storage', () => {
         expect(second.dataDir).toBe(first.dataDir)
         expect(withoutBinaryNotices(reporter.lines)).toEqual([
           `info the embedded server's data folder ${first.dataDir} is gone (memory storage does not survive a reboot): creating it again; templates are rebuilt once`,
-          'step starting embedded PostgreSQL 17 (data in memory; first run: initdb)',
-          'done starting embedded PostgreSQL 17 (data in memory; first run: initdb)',
+          'step starting embedded PostgreSQL 18 (data in memory; first run: initdb)',
+          'done starting embedded PostgreSQL 18 (data in memory; first run: initdb)',
         ])
         expect(await databaseNames(second)).toEqual(['postgres'])
         await queryRows(second.adminUrl, 'CREATE DATABASE after_reboot')
@@ -252,7 +252,7 @@ describe('embedded server storage', () => {
       ])
       expect(processesMentioning(server.dataDir)).toEqual([])
       expect(memoryFolders()).not.toContain(name)
-      expect(existsSync(path.join(dir, 'embedded', 'pg17', 'memory.json'))).toBe(false)
+      expect(existsSync(path.join(dir, 'embedded', 'pg18', 'memory.json'))).toBe(false)
 
       const again = await startEmbeddedServer({ cacheDir: dir })
       try {
@@ -317,7 +317,7 @@ describe('embedded server storage', () => {
     'should attach to the running server of the cache folder whatever its storage, then move to memory with a notice once it stopped',
     async () => {
       const dir = cache()
-      const diskData = path.join(dir, 'embedded', 'pg17', 'data')
+      const diskData = path.join(dir, 'embedded', 'pg18', 'data')
       const onDiskServer = await startEmbeddedServer({ cacheDir: dir, storage: 'disk' })
       const attached = await startEmbeddedServer({ cacheDir: dir })
       expect(attached.started).toBe(false)
@@ -378,7 +378,7 @@ describe('cloneStrategy auto on the embedded server', () => {
           embedded,
         })
         try {
-          expect(testbed.info.server).toEqual({ kind: 'embedded', majorVersion: 17, storage })
+          expect(testbed.info.server).toEqual({ kind: 'embedded', majorVersion: 18, storage })
           expect(testbed.info.cloneStrategy).toBe(strategy)
           await using db = await testbed.clone({ label: `${strategy}.test.ts` })
           const rows = await queryRows<{ n: number }>(

@@ -34,8 +34,8 @@ const inMemory = memoryDirProblem('/dev/shm') === undefined
 /** Where `auto` storage keeps the data of `cacheDir` on this machine. */
 function autoDataDir(cacheDir: string): string {
   return inMemory
-    ? path.join(memoryRootFor('/dev/shm', cacheDir), 'pg17', 'data')
-    : path.join(cacheDir, 'embedded', 'pg17', 'data')
+    ? path.join(memoryRootFor('/dev/shm', cacheDir), 'pg18', 'data')
+    : path.join(cacheDir, 'embedded', 'pg18', 'data')
 }
 
 async function expectStopped(server: EmbeddedPostgresServer) {
@@ -67,9 +67,9 @@ describe('embedded server', () => {
     expect(server.kind).toBe('embedded')
     expect(server.started).toBe(true)
     expect(server.initialized).toBe(true)
-    expect(server.majorVersion).toBe(17)
+    expect(server.majorVersion).toBe(18)
     expect(reporter.lines).toContain(
-      `step starting embedded PostgreSQL 17 (${inMemory ? 'data in memory; ' : ''}first run: initdb)`,
+      `step starting embedded PostgreSQL 18 (${inMemory ? 'data in memory; ' : ''}first run: initdb)`,
     )
     expect(server.storage).toEqual({ medium: inMemory ? 'memory' : 'disk', fsync: false })
     expect(server.dataDir).toBe(autoDataDir(shared))
@@ -93,7 +93,7 @@ describe('embedded server', () => {
     try {
       expect(server.initialized).toBe(false)
       expect(reporter.lines).toContain(
-        `step starting embedded PostgreSQL 17${inMemory ? ' (data in memory)' : ''}`,
+        `step starting embedded PostgreSQL 18${inMemory ? ' (data in memory)' : ''}`,
       )
       const rows = await queryRows<{ n: number }>(
         server.adminUrl,
@@ -223,7 +223,7 @@ describe('embedded server', () => {
     try {
       await using server = await resolveServer({ server: 'embedded' })
       expect(server.kind).toBe('embedded')
-      expect(existsSync(path.join(dir, 'embedded', 'pg17', 'server.json'))).toBe(true)
+      expect(existsSync(path.join(dir, 'embedded', 'pg18', 'server.json'))).toBe(true)
       expect((server as EmbeddedPostgresServer).dataDir).toBe(autoDataDir(dir))
     } finally {
       if (saved === undefined) delete process.env.PGTESTBED_CACHE_DIR
@@ -255,7 +255,7 @@ describe('embedded server', () => {
       const reporter = recordingReporter()
       const server = await startEmbeddedServer({ cacheDir, reporter })
       try {
-        expect(existsSync(path.join(fallback, 'embedded', 'pg17', 'server.json'))).toBe(true)
+        expect(existsSync(path.join(fallback, 'embedded', 'pg18', 'server.json'))).toBe(true)
         expect(server.dataDir).toBe(autoDataDir(fallback))
         expect(reporter.lines).toContain(
           `info the OS user "pgtestbed" cannot reach ${cacheDir} (a parent folder is private); keeping the embedded server's data in ${fallback}`,

@@ -45,7 +45,7 @@ describe('testbed on the embedded server', () => {
     const dataDir = path.join(cacheDir, 'embedded')
     try {
       expect(first.summary).toMatch(
-        /^embedded PostgreSQL 17 · goose · 5 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · \d+ ms$/,
+        /^embedded PostgreSQL 18 · goose · 5 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · \d+ ms$/,
       )
       await using db = await cloneDatabase(first.info, { label: 'embedded.test.ts' })
       expect(await publicTables(db.url)).toEqual(['goose_db_version', 't1', 't2', 't3', 't4', 't5'])

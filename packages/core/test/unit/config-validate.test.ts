@@ -16,6 +16,7 @@ import { EMBEDDED_STORAGES, requestedStorage } from '../../src/servers/embedded/
 // DockerOptions, the sweep or lint options; the tests below then fail until the validator
 // accepts it and checks it.
 const embedded: Required<EmbeddedOptions> = {
+  majorVersion: 17,
   port: 54329,
   maxConnections: 50,
   settings: { work_mem: '8MB', jit: false },
@@ -126,6 +127,13 @@ describe('validateConfig and the options it accepts', () => {
     }
   })
 
+  it('should accept the PostgreSQL majors the embedded server runs, and no other', () => {
+    expect(problemsOf({ embedded: { majorVersion: 16 } })).toEqual([])
+    expect(problemsOf({ embedded: { majorVersion: 15 } })).toEqual([
+      '  - `embedded.majorVersion` must be 16 | 17 | 18, got 15',
+    ])
+  })
+
   it('should accept exactly the embedded storages the embedded server accepts', () => {
     expect(EMBEDDED_STORAGES).toEqual(['auto', 'memory', 'disk'])
     for (const storage of EMBEDDED_STORAGES) {
@@ -143,7 +151,7 @@ describe('validateConfig and the options it accepts', () => {
 
   it('should list storage and memoryDir among the accepted embedded keys, with a guess for a typo', () => {
     expect(problemsOf({ embedded: { storrage: 'disk' } })).toEqual([
-      '  - unknown key `embedded.storrage` (did you mean `embedded.storage`?); accepted keys: port, maxConnections, settings, osUser, startTimeoutMs, storage, memoryDir',
+      '  - unknown key `embedded.storrage` (did you mean `embedded.storage`?); accepted keys: port, maxConnections, settings, osUser, startTimeoutMs, storage, memoryDir, majorVersion',
     ])
   })
 })

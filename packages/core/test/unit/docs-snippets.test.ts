@@ -55,6 +55,8 @@ describe('README code blocks', () => {
       'ci-service',
       'cli-readme-test',
       'drift-readme-test',
+      'docker-lane',
+      'k8s',
     ])
     const unmarked = blocks.filter((b) => CODE.has(b.lang) && b.marker === undefined).map(where)
     expect(unmarked, 'code blocks without a <!-- snippet: … --> marker').toEqual([])
@@ -258,16 +260,25 @@ describe('the CI service container snippet', () => {
 })
 
 describe('snippets run by the CLI README test', () => {
-  it('should be the blocks that test reads: the first YAML blocks of the core CLI section', () => {
+  it('should be the container blocks that test reads, after the core CLI heading', () => {
     const core = 'packages/core/README.md'
-    const cli = readRepoFile(core).indexOf('## CLI')
-    const lineOf = (offset: number) => readRepoFile(core).slice(0, offset).split('\n').length
-    const yaml = blocks.filter(
-      (b) => b.readme === core && b.lang === 'yaml' && b.line > lineOf(cli),
-    )
-    const marked = blocks.filter((b) => kindOf(b) === 'cli-readme-test')
-    expect(marked).toEqual(yaml.slice(0, 2))
-    expect(readRepoFile('packages/core/test/cli/readme.test.ts')).toContain("blocks('yaml')")
+    const text = readRepoFile(core)
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length
+    const section = lineOf(text.indexOf('### Migrations in containers'))
+    const next = lineOf(text.indexOf('\n## Errors\n'))
+    const inSection = blocks.filter((b) => b.readme === core && b.line > section && b.line < next)
+    const marked = blocks.filter((b) => ['docker-lane', 'k8s'].includes(kindOf(b)!))
+    expect(marked).toEqual(inSection)
+    expect(marked.map((b) => `${kindOf(b)} ${b.lang}`)).toEqual([
+      'docker-lane sh',
+      'docker-lane yaml',
+      'docker-lane dockerfile',
+      'k8s yaml',
+      'k8s yaml',
+    ])
+    const test = readRepoFile('packages/core/test/cli/readme.test.ts')
+    expect(test).toContain("snippets('docker-lane')")
+    expect(test).toContain("snippets('k8s')")
   })
 })
 
@@ -334,7 +345,12 @@ describe('shell commands in the READMEs', () => {
     for (const file of packageFiles.filter((f) => existsSync(path.join(REPO, f)))) {
       const pkg = JSON.parse(readRepoFile(file)) as Record<string, Record<string, string>>
       known.add(pkg.name as unknown as string)
-      for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
+      for (const field of [
+        'dependencies',
+        'devDependencies',
+        'peerDependencies',
+        'optionalDependencies',
+      ]) {
         for (const name of Object.keys(pkg[field] ?? {})) known.add(name)
       }
     }

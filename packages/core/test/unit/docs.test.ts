@@ -92,6 +92,8 @@ const OTHER_NAMES = new Set([
   'NO_COLOR',
   'FORCE_COLOR',
   'NODE_OPTIONS',
+  // the repository Dockerfile's build argument
+  'NODE_IMAGE',
   // SQL and PostgreSQL
   'IS_TEMPLATE',
   'ALLOW_CONNECTIONS',

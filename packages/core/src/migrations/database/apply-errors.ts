@@ -331,7 +331,7 @@ function fixFor(d: MigrationApplyErrorDetails): string {
   }
   const extension = missingExtension(d.postgres)
   if (extension !== undefined) {
-    return `the server has no "${extension}" extension (the migration is fine): the embedded server ships PostgreSQL's own contrib extensions only; use server: 'docker' with an image that has "${extension}" (docker: { image: '<an image with ${extension}, e.g. pgvector/pgvector:pg17 for vector>' }) or server: 'url' pointing at a server where it is installed`
+    return `the server has no "${extension}" extension (the migration is fine): the embedded server ships PostgreSQL's own contrib extensions only; use server: 'docker' with an image that has "${extension}" (docker: { image: '<an image with ${extension}, e.g. pgvector/pgvector:pg18 for vector>' }) or server: 'url' pointing at a server where it is installed`
   }
   if (d.postgres.code === '55P04') {
     return `move the ALTER TYPE … ADD VALUE into a migration before ${d.name}: a new enum value can only be used once it is committed`

@@ -2,6 +2,7 @@ import type pg from 'pg'
 import { throwIfErrors } from '../../diagnostics.js'
 import { PgtestbedError } from '../../errors.js'
 import { runSection } from './apply-run.js'
+import { acquireMigrationLock, type MigrationLockOptions } from './lock.js'
 import type { Migration, MigrationSet } from '../types.js'
 import { loadVersionState, versionTableDriver } from './version-tables/index.js'
 import { migrationName } from './version-tables/shared.js'
@@ -36,6 +37,14 @@ export interface ApplyOptions {
   allowMissing?: boolean
   /** Called before and after each migration. Keep it cheap: it runs inline. Default: none. */
   onMigration?: (event: MigrationEvent) => void
+  /**
+   * Take the migration lock first (a session advisory lock, the tool's own id where the tool
+   * locks, see `acquireMigrationLock`), so concurrent runs on one database (replicas of a migrate
+   * job) apply each migration once: the others wait, then find nothing left to apply. `true`
+   * waits up to 5 minutes; pass `{ timeoutMs, onWait }` to choose. Released when done. Default:
+   * `false` (the caller excludes other runs, as a template build does).
+   */
+  lock?: boolean | MigrationLockOptions
 }
 
 /** One migration that a run applied or rolled back. */
@@ -55,6 +64,8 @@ export interface ApplyResult {
   versionTable: string
   /** Milliseconds the whole run took. */
   ms: number
+  /** True when `lock` was asked for and another run held it first (this one waited). */
+  waitedForLock: boolean
 }
 
 /**
@@ -79,6 +90,8 @@ export interface ApplyResult {
  * @throws DiagnosticsError (`VALIDATION_FAILED`) when `set.diagnostics` holds errors: a broken
  *   file must never be skipped silently.
  * @throws PgtestbedError `VERSION_TABLE_CONFLICT` when the table contradicts the files.
+ * @throws PgtestbedError `MIGRATION_LOCK_TIMEOUT` when `lock` is asked for and another run holds
+ *   it past the timeout.
  * @throws MigrationApplyError (`APPLY_FAILED`) at the first failing statement; migrations before
  *   it stay applied and recorded (drizzle, node-pg-migrate: rolled back too), nothing of a
  *   transactional failing migration is kept.
@@ -97,6 +110,24 @@ export async function applyMigrations(
 ): Promise<ApplyResult> {
   const started = performance.now()
   throwIfErrors(set.diagnostics, 'VALIDATION_FAILED', `cannot apply the migrations in ${set.dir}`)
+  if (!options.lock) return applyPending(client, set, options, started, false)
+  const lock = await acquireMigrationLock(client, set, options.lock === true ? {} : options.lock)
+  try {
+    return await applyPending(client, set, options, started, lock.waited)
+  } finally {
+    // A failed run's connection may be unusable; the lock then goes with the session.
+    await lock.release().catch(() => {})
+  }
+}
+
+/** {@link applyMigrations} once the set is known valid and the lock, if any, is held. */
+async function applyPending(
+  client: pg.ClientBase,
+  set: MigrationSet,
+  options: ApplyOptions,
+  started: number,
+  waitedForLock: boolean,
+): Promise<ApplyResult> {
   const driver = versionTableDriver(set.format)
   const state = await loadVersionState(client, set, { create: true })
   const classification = driver.classify(set, state)
@@ -169,6 +200,7 @@ export async function applyMigrations(
     currentVersion: versionAfterUp(set, classification, done),
     versionTable: state.location.display,
     ms: performance.now() - started,
+    waitedForLock,
   }
 }
 

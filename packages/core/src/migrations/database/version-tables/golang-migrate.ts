@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib'
 import { PgtestbedError } from '../../../errors.js'
 import type { Migration, MigrationSet } from '../../types.js'
 import type { MigrationStatusEntry } from '../status.js'
@@ -17,6 +18,12 @@ const NIL_VERSION = -1n
  */
 export const golangMigrateVersionTable: VersionTableDriver = {
   format: 'golang-migrate',
+  // The migrate CLI's `uint32(crc32(schema \0 table \0 database)) * 1486364155`, where the
+  // database is the URL's path as the CLI sees it: the name with a leading `/`.
+  lockId: (set, schema, database) =>
+    BigInt(
+      Math.imul(crc32(`${schema}\0${set.versionTable.table}\0/${database}`), 1486364155) >>> 0,
+    ),
 
   locate: (client, set) => locateTable(client, set, { kind: 'current-schema' }),
 

@@ -15,6 +15,8 @@ import type { NoFileToRollBack, VersionRow, VersionTableDriver } from './types.j
  */
 export const gooseVersionTable: VersionTableDriver = {
   format: 'goose',
+  // goose's Provider session locker (`lock.NewPostgresSessionLocker`: crc64 of "goose").
+  lockId: () => 4097083626n,
 
   locate: (client, set) => locateTable(client, set, { kind: 'search-path' }),
 

@@ -51,6 +51,8 @@ function orderError(
  */
 export const nodePgMigrateVersionTable: VersionTableDriver = {
   format: 'node-pg-migrate',
+  // node-pg-migrate's runner (`PG_MIGRATE_LOCK_ID`).
+  lockId: () => 7241865325823964n,
 
   locate: (client, set) => locateTable(client, set, { kind: 'fixed', schema: 'public' }),
 

@@ -41,6 +41,8 @@ function describeFailed(rows: readonly VersionRow[]): string {
  */
 export const prismaVersionTable: VersionTableDriver = {
   format: 'prisma',
+  // The schema engine's `SELECT pg_advisory_lock(72707369)`.
+  lockId: () => 72707369n,
 
   // Prisma's connection sets search_path to the URL's `schema` parameter, `public` by default.
   locate: (client, set) => locateTable(client, set, { kind: 'fixed', schema: 'public' }),

@@ -150,6 +150,12 @@ export interface VersionTableDriver {
    */
   oneTransactionPerRun?: true
   /**
+   * The session advisory-lock id the tool itself takes while it migrates, so a pgtestbed run and
+   * the tool exclude each other (`database` is the current database's name). Absent when the tool
+   * takes no lock: pgtestbed then uses an id of its own (`migrations/database/lock.ts`).
+   */
+  lockId?(set: MigrationSet, schema: string, database: string): bigint
+  /**
    * Rolling back a migration without a Down section: `'record-only'` just updates the table
    * (goose, golang-migrate), `'refuse'` fails (dbmate, drizzle).
    */

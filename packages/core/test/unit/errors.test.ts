@@ -26,7 +26,7 @@ describe('errors', () => {
     expect(isPgtestbedError(null)).toBe(false)
   })
 
-  it('should throw every diagnostic at once, errors first, with file, line and fix', () => {
+  it('should throw every diagnostic at once, errors first, listing the errors with file, line and fix and counting the warnings', () => {
     const diagnostics: Diagnostic[] = [
       { severity: 'warning', code: 'VERSION_GAP', message: 'gap', file: '/m/3_c.sql' },
       {
@@ -53,7 +53,7 @@ describe('errors', () => {
     expect(error.message).toBe(
       'invalid migrations in migrations/: 1 error\n' +
         '021_b.sql:1  error DUPLICATE_VERSION version 21 is used twice\n    fix: renumber one\n' +
-        '3_c.sql  warning VERSION_GAP gap',
+        '(and 1 warning: `pgtestbed check` shows it)',
     )
   })
 

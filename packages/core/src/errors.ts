@@ -52,6 +52,11 @@ export type ErrorCode =
   | 'DIFF_COMMAND_FAILED'
   /** The schema file (`diff --file`, `drift.file`) could not be read or loaded. */
   | 'DIFF_FILE_FAILED'
+  /**
+   * A test file ran without a database of its own (the runner's setup did not run for it), so
+   * it would have used whatever `DATABASE_URL` the shell had.
+   */
+  | 'NO_TEST_DATABASE'
 
 const BRAND = Symbol.for('pgtestbed.error')
 

@@ -84,7 +84,7 @@ export function projectKey(project: ProjectOptions): string {
 }
 
 /** JSON with object keys sorted, so equal options give equal text. */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))

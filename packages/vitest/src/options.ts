@@ -1,10 +1,6 @@
 import type { PgtestbedConfig } from '@pgtestbed/core'
 
-/** Default of `envVar`: the variable each test file finds its database URL in. */
-export const DEFAULT_ENV_VAR = 'DATABASE_URL'
-
-/** Default of `keepOnFailure`: keep the database of a file whose tests failed. */
-export const DEFAULT_KEEP_ON_FAILURE = true
+export { DEFAULT_ENV_VAR, DEFAULT_KEEP_ON_FAILURE } from '@pgtestbed/core/runner'
 
 /**
  * Options of the {@link pgtestbed} Vitest plugin. Every option has a default, so

@@ -1,7 +1,7 @@
+import { currentTestFile, noTestDatabase } from '@pgtestbed/core/worker'
 import pg from 'pg'
 import { test as base, type TestAPI } from 'vitest'
 import './provided.js'
-import { applicationName, currentFileDatabase } from './worker/current.js'
 
 /** The `db` fixture: the current test file's own database. */
 export interface PgtestbedDatabase {
@@ -43,15 +43,16 @@ export const test: TestAPI<PgtestbedFixtures> = base.extend<PgtestbedFixtures>({
   db: [
     // eslint-disable-next-line no-empty-pattern -- Vitest reads the fixtures a fixture uses from this pattern
     async ({}, use) => {
-      const file = currentFileDatabase()
+      const file = currentTestFile()
       if (!file) {
-        throw new Error(
-          "the db fixture has no database: add pgtestbed() to this project's plugins in vitest.config",
+        throw noTestDatabase(
+          'the db fixture found no database',
+          "add pgtestbed() to this project's plugins in vitest.config",
         )
       }
       const pool = new pg.Pool({
         connectionString: file.url,
-        application_name: applicationName(file.label),
+        application_name: file.applicationName,
         max: DEFAULT_DB_POOL_MAX,
       })
       let closing = false

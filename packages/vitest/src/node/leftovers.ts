@@ -1,6 +1,11 @@
-import { attachClone, type Reporter } from '@pgtestbed/core'
-import { forgetOpenDatabase, isProcessAlive, readOpenDatabases } from '../run-notes.js'
-import { describeError } from './errors.js'
+import type { Reporter } from '@pgtestbed/core'
+import {
+  attachClone,
+  forgetOpenDatabase,
+  formatError,
+  isProcessAlive,
+  readOpenDatabases,
+} from '@pgtestbed/core/runner'
 
 /**
  * Drops the databases of test files that never finished them: a file that fails to load (a
@@ -20,7 +25,7 @@ export async function dropLeftovers(
       await db?.drop()
     } catch (error) {
       reporter.warn(
-        `could not drop the database ${open.name} of ${open.file} (the file did not finish): ${describeError(error)}`,
+        `could not drop the database ${open.name} of ${open.file} (the file did not finish): ${formatError(error)}`,
       )
     }
     forgetOpenDatabase(runDir, open.name)

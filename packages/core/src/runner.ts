@@ -4,18 +4,11 @@
 export { resolveRunnerOptions, DEFAULT_ENV_VAR, DEFAULT_KEEP_ON_FAILURE } from './runner/options.js'
 export type { RunnerOptions, RunnerOptionsInput } from './runner/options.js'
 export { printKeptDatabases } from './runner/summary.js'
-export {
-  createRunDir,
-  removeRunDir,
-  readKeptDatabases,
-  readOpenDatabases,
-  forgetOpenDatabase,
-  isProcessAlive,
-} from './worker/run-notes.js'
-export type { KeptDatabase, OpenDatabase } from './worker/run-notes.js'
+export { createRunDir, removeRunDir, readKeptDatabases } from './worker/run-notes.js'
+export { dropLeftovers } from './runner/leftovers.js'
+export type { KeptDatabase } from './worker/run-notes.js'
 export type { TestFileContext, TestFileScope } from './worker/test-file.js'
 export { formatError } from './diagnostics.js'
 export type { FormatErrorColors } from './diagnostics.js'
-export { attachClone } from './templates/attach.js'
 export { TestbedRegistry } from './runner/registry.js'
 export type { OpenTestbedOptions, RegistryEntry, TestbedFailure } from './runner/registry.js'

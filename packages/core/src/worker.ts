@@ -22,6 +22,7 @@ export {
 } from './worker/test-file.js'
 export type {
   Closable,
+  FilePool,
   OpenTestFileOptions,
   TestFile,
   TestFileContext,

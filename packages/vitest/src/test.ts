@@ -1,5 +1,5 @@
 import { currentTestFile, noTestDatabase } from '@pgtestbed/core/worker'
-import pg from 'pg'
+import type pg from 'pg'
 import { test as base, type TestAPI } from 'vitest'
 import './provided.js'
 
@@ -50,32 +50,11 @@ export const test: TestAPI<PgtestbedFixtures> = base.extend<PgtestbedFixtures>({
           "add pgtestbed() to this project's plugins in vitest.config",
         )
       }
-      const pool = new pg.Pool({
-        connectionString: file.url,
-        application_name: file.applicationName,
-        max: DEFAULT_DB_POOL_MAX,
-      })
-      let closing = false
-      // An idle connection that breaks must not crash the worker: report it instead.
-      pool.on('error', (error) => {
-        if (!closing)
-          console.warn(
-            `[pgtestbed] the db pool of ${file.label} lost a connection: ${error.message}`,
-          )
-      })
-      let ended: Promise<void> | undefined
-      const closable = {
-        close() {
-          closing = true
-          return (ended ??= pool.end())
-        },
-      }
-      file.closables.add(closable)
+      const { pool, close } = file.openPool(DEFAULT_DB_POOL_MAX)
       try {
         await use({ url: file.url, name: file.name, pool })
       } finally {
-        file.closables.delete(closable)
-        await closable.close()
+        await close()
       }
     },
     { scope: 'file' },

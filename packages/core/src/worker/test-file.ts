@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { displayPath } from '../diagnostics.js'
 import { PgtestbedError, type ErrorCode } from '../errors.js'
 import { redactUrl } from '../internal/pg-connect.js'
@@ -63,11 +64,21 @@ export interface TestFile {
   /** Pools a runner's fixtures opened; closed before the database is dropped. */
   readonly closables: Set<Closable>
   /**
+   * A `pg` pool on the file's database, its sessions named after the file; closed by `close()` or
+   * before the drop. A connection that breaks is reported, never a crash of the worker.
+   */
+  openPool(max: number): FilePool
+  /**
    * After the file: keeps the database and prints its URL (password masked) when `failed` and
    * `keepOnFailure`, else drops it and names the sessions the file left open. Problems are
    * reported, not thrown: the file's result stands and `pgtestbed gc` cleans up later.
    */
   release(failed: boolean): Promise<void>
+}
+
+/** A pool from {@link TestFile.openPool}. */
+export interface FilePool extends Closable {
+  readonly pool: pg.Pool
 }
 
 /** Options of {@link openTestFile}. */
@@ -267,6 +278,24 @@ export async function openTestFile(
     label,
     applicationName: appName,
     closables: new Set(),
+    openPool(max) {
+      const pool = new pg.Pool({ connectionString: db.url, application_name: appName, max })
+      let closing = false
+      pool.on('error', (error) => {
+        if (!closing) print(`[pgtestbed] the pool of ${label} lost a connection: ${error.message}`)
+      })
+      let ended: Promise<void> | undefined
+      const handle: FilePool = {
+        pool,
+        close() {
+          closing = true
+          file.closables.delete(handle)
+          return (ended ??= pool.end())
+        },
+      }
+      file.closables.add(handle)
+      return handle
+    },
     async release(failed) {
       try {
         await closeAll(file.closables)

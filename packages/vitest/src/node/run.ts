@@ -2,6 +2,7 @@ import path from 'node:path'
 import type { Reporter } from '@pgtestbed/core'
 import {
   createRunDir,
+  dropLeftovers,
   readKeptDatabases,
   removeRunDir,
   TestbedRegistry,
@@ -10,7 +11,7 @@ import {
 } from '@pgtestbed/core/runner'
 import type { PgtestbedContext } from '../provided.js'
 import { sharedState } from '../shared.js'
-import { dropLeftovers } from './leftovers.js'
+
 import type { ProjectOptions } from './resolve-options.js'
 
 /** The part of Vitest's `TestProject` this module uses (the same in Vitest 3.2, 4 and 5). */
@@ -82,13 +83,14 @@ export async function acquireTestbed(
 
 /**
  * `'worker'` where the files of a worker share modules (and so pools created at import): with
- * `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`) and in the vm pools.
+ * `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`). The vm pools give each file
+ * fresh modules, so a database per file is right there.
  */
 function scopeOf(config: ProjectHandle['config']): TestFileScope {
   const pool = config.pool ?? 'forks'
   const perPool = (config.poolOptions as Record<string, { isolate?: boolean }> | undefined)?.[pool]
   const isolate = perPool?.isolate ?? config.isolate ?? true
-  return !isolate || pool.startsWith('vm') ? 'worker' : 'file'
+  return isolate ? 'file' : 'worker'
 }
 
 /** Hands the entry's current state to the workers of every project using it. */

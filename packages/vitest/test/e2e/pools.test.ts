@@ -3,11 +3,13 @@ import path from 'node:path'
 import { projectKeyFor } from '@pgtestbed/core'
 import { describe, expect, test } from 'vitest'
 import { useCleanups } from './context.js'
-import { projectDatabases, runVitest, SERVER_URL } from './helpers.js'
+import { projectDatabases, runVitest, SERVER_URL, withClient } from './helpers.js'
 
-const { fixture, reportDir } = useCleanups()
+const { defer, fixture, reportDir } = useCleanups()
 
 const POOLS = ['forks', 'threads', 'vmThreads', 'vmForks'] as const
+// Debugging one pool: E2E_POOLS=vmForks.
+const pools = process.env.E2E_POOLS?.split(',') ?? POOLS
 const LANES = [
   { lane: 'v3', version: '3.2' },
   { lane: 'v4', version: '4.1' },
@@ -23,7 +25,7 @@ for (const { lane, version } of LANES)
       const project = fixture('pools', lane)
       const out = reportDir()
       const failures: string[] = []
-      for (const pool of POOLS)
+      for (const pool of pools)
         for (const isolate of [true, false]) {
           const config = `pool ${pool}, isolate ${isolate}`
           rmSync(path.join(out, 'databases.txt'), { force: true })
@@ -53,3 +55,32 @@ for (const { lane, version } of LANES)
       expect(left.map((d) => d.kind)).toEqual(['template'])
     }, 900_000)
   })
+
+describe('a shell DATABASE_URL', () => {
+  test('should never receive a test file’s writes, even where files share modules', async () => {
+    // A database the shell points at, with the same table: a file that fell through to it
+    // would write there.
+    const marker = `pgtestbed_e2e_marker_${process.pid}`
+    await withClient(SERVER_URL, (c) => c.query(`CREATE DATABASE ${marker}`))
+    defer(async () => {
+      await withClient(SERVER_URL, (c) => c.query(`DROP DATABASE ${marker} WITH (FORCE)`))
+    })
+    const markerUrl = new URL(SERVER_URL)
+    markerUrl.pathname = `/${marker}`
+    await withClient(markerUrl.href, (c) =>
+      c.query('CREATE TABLE items (id serial PRIMARY KEY, file text NOT NULL)'),
+    )
+    const project = fixture('pools')
+    const run = await runVitest(project, [], {
+      env: {
+        PGTESTBED_URL: SERVER_URL,
+        DATABASE_URL: markerUrl.href,
+        FIXTURE_POOL: 'threads',
+        FIXTURE_ISOLATE: 'false',
+      },
+    })
+    expect(run.output).toContain('Tests  8 passed (8)')
+    const rows = await withClient(markerUrl.href, (c) => c.query('SELECT file FROM items'))
+    expect(rows.rows).toEqual([])
+  })
+})

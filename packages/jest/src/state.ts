@@ -34,7 +34,7 @@ export interface FailedPayload {
 }
 
 /** What the adapter keeps per testbed: the project it was opened for and what workers get. */
-export interface JestShare {
+interface JestShare {
   project: ProjectOptions
   payload: Payload | undefined
   /** The run folder test files note kept databases in. */

@@ -82,15 +82,15 @@ export async function acquireTestbed(
 }
 
 /**
- * `'worker'` where the files of a worker share modules (and so pools created at import): with
- * `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`). The vm pools give each file
- * fresh modules, so a database per file is right there.
+ * `'worker'` where the files of a worker may share modules (and so pools created at import):
+ * with `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`), and in the vm pools,
+ * whose files share them on Vitest 4.1.
  */
 function scopeOf(config: ProjectHandle['config']): TestFileScope {
   const pool = config.pool ?? 'forks'
   const perPool = (config.poolOptions as Record<string, { isolate?: boolean }> | undefined)?.[pool]
   const isolate = perPool?.isolate ?? config.isolate ?? true
-  return isolate ? 'file' : 'worker'
+  return !isolate || pool.startsWith('vm') ? 'worker' : 'file'
 }
 
 /** Hands the entry's current state to the workers of every project using it. */

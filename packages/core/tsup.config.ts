@@ -6,7 +6,7 @@ import { defineConfig } from 'tsup'
 // with `index`; in CJS it is a bundle of its own.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', worker: 'src/worker.ts' },
+    entry: { index: 'src/index.ts', worker: 'src/worker.ts', runner: 'src/runner.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

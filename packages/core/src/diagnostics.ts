@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { DiagnosticsError } from './errors.js'
+import { DiagnosticsError, isPgtestbedError } from './errors.js'
 
 /** How bad a diagnostic is: errors stop the run, warnings are reported. */
 export type Severity = 'error' | 'warning'
@@ -183,4 +183,50 @@ export function throwIfErrors(
         : `\n(and ${warnings} warnings: \`pgtestbed check\` shows them)`
   const message = `${summary}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${formatDiagnostics(errors, options)}${more}`
   throw new DiagnosticsError(code, message, sortDiagnostics(diagnostics))
+}
+
+/** How deep the `cause:` lines of {@link formatError} follow an error's causes. */
+const MAX_CAUSES = 3
+
+/** Colour functions for {@link formatError}; plain text without them. */
+export interface FormatErrorColors {
+  dim(text: string): string
+  cyan(text: string): string
+}
+
+function causeText(cause: unknown): string {
+  if (isPgtestbedError(cause)) return `${cause.code} ${cause.message}`
+  if (cause instanceof Error) return (cause.message || cause.name).trim()
+  return String(cause)
+}
+
+/**
+ * The one text of an error for people, shared by the CLI and every runner adapter: the message
+ * (a diagnostics error's message already lists every problem with its file, line and fix), the
+ * fix, and the causes that add something. No stack frames: they point into pgtestbed, not at the
+ * user's problem. The caller puts the code where its runner shows it (`pgtestbed: CODE`,
+ * `PgtestbedError [CODE]`). Errors that are not pgtestbed's (bugs) keep their stack.
+ *
+ * @example
+ * formatError(new PgtestbedError('SERVER_UNREACHABLE', 'no server at db:5432', { fix: 'start it' }))
+ * // 'no server at db:5432\n    fix: start it'
+ */
+export function formatError(error: unknown, colors?: FormatErrorColors): string {
+  if (!isPgtestbedError(error)) {
+    return error instanceof Error ? (error.stack ?? error.message) : String(error)
+  }
+  const lines = [error.message]
+  if (error.fix) lines.push(`    ${colors ? colors.cyan('fix:') : 'fix:'} ${error.fix}`)
+  let cause = error.cause
+  for (let depth = 0; cause !== undefined && depth < MAX_CAUSES; depth++) {
+    // A cause that only repeats the message (a wrapped driver error) adds nothing.
+    const text = causeText(cause)
+    const first = text.split('\n')[0] ?? text
+    if (!error.message.includes(first)) {
+      const body = text.split('\n').slice(0, 6).join('\n      ')
+      lines.push(`    ${colors ? colors.dim('cause:') : 'cause:'} ${body}`)
+    }
+    cause = cause instanceof Error ? cause.cause : undefined
+  }
+  return lines.join('\n')
 }

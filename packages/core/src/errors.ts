@@ -63,6 +63,11 @@ export type ErrorCode =
   | 'DATABASE_GONE'
   /** The PostgreSQL server went away (it exited, was killed, or an administrator ended the session). */
   | 'SERVER_LOST'
+  /**
+   * A test file ran without a database of its own (the runner's setup did not run for it), so
+   * it would have used whatever `DATABASE_URL` the shell had.
+   */
+  | 'NO_TEST_DATABASE'
 
 const BRAND = Symbol.for('pgtestbed.error')
 

@@ -14,3 +14,18 @@ export { displayPath } from './diagnostics.js'
 export { createConsoleReporter } from './progress.js'
 export type { ConsoleReporterOptions, Reporter } from './progress.js'
 export { withTerminationGuard, TERMINATION_GRACE_MS } from './worker/termination-guard.js'
+export {
+  openTestFile,
+  currentTestFile,
+  applicationName,
+  noTestDatabase,
+} from './worker/test-file.js'
+export type {
+  Closable,
+  FilePool,
+  OpenTestFileOptions,
+  TestFile,
+  TestFileContext,
+  TestFileScope,
+} from './worker/test-file.js'
+export { formatError } from './diagnostics.js'

@@ -1,7 +1,8 @@
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
+import type { TestFile } from '@pgtestbed/core/worker'
 import { loadNodeEnvironment, type NodeEnvironmentClass } from './base-environment.js'
 import { forEnvironment } from './errors.js'
-import { databaseForFile, finishDatabase, type FileDatabase } from './file-database.js'
+import { databaseForFile } from './file-database.js'
 
 /** The parts of jest-circus events and state we look at (the same in Jest 29 and 30). */
 interface CircusEvent {
@@ -17,7 +18,7 @@ function withPgtestbed(Base: NodeEnvironmentClass): NodeEnvironmentClass {
   return class PgtestbedEnvironment extends Base {
     readonly #config: JestEnvironmentConfig
     readonly #testPath: string
-    #database: FileDatabase | undefined
+    #database: TestFile | undefined
     #failed = false
 
     constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
@@ -48,7 +49,7 @@ function withPgtestbed(Base: NodeEnvironmentClass): NodeEnvironmentClass {
       try {
         // A file that failed to load (an import threw) ran no test: its database is the template's
         // copy, so it is dropped like any other.
-        if (this.#database) await finishDatabase(this.#database, this.#failed)
+        await this.#database?.release(this.#failed)
       } finally {
         this.#database = undefined
         await super.teardown()

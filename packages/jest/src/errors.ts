@@ -1,18 +1,8 @@
-import { isPgtestbedError, type PgtestbedError } from '@pgtestbed/core/worker'
+import { formatError, isPgtestbedError, type PgtestbedError } from '@pgtestbed/core/worker'
 
-/**
- * The text Jest shows for one of our errors: code, message (which already lists every
- * diagnostic with file, line and fix), the error's own fix, and a cause that adds something.
- * No stack frames: they point into pgtestbed, not at the user's problem.
- */
+/** The text Jest shows for one of our errors: `pgtestbed CODE:` and core's rendering. */
 export function describeError(error: PgtestbedError): string {
-  const lines = [`pgtestbed ${error.code}: ${error.message}`]
-  if (error.fix) lines.push(`    fix: ${error.fix}`)
-  const cause = error.cause
-  if (cause instanceof Error && !error.message.includes(cause.message)) {
-    lines.push(`    cause: ${cause.message}`)
-  }
-  return lines.join('\n')
+  return `pgtestbed ${error.code}: ${formatError(error)}`
 }
 
 /**

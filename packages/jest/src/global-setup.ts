@@ -6,7 +6,7 @@ import {
   type JestProjectConfig,
   type ProjectOptions,
 } from './options.js'
-import { otherProjects, prepareProject, type PrepareOptions } from './prepare.js'
+import { otherProjects, prepareProject, reported, type PrepareOptions } from './prepare.js'
 import { payloadVariable, type FailedPayload } from './state.js'
 
 /**
@@ -37,7 +37,11 @@ export default async function globalSetup(
   }
   await prepare(project, { mode: 'global' }, watch)
   for (const other of await otherProjects(projectKey(project))) {
-    await prepare(other.project, { mode: 'global', label: other.label }, watch)
+    await prepare(
+      other.data.project,
+      { mode: 'global', ...(other.label ? { label: other.label } : {}) },
+      watch,
+    )
   }
 }
 
@@ -52,7 +56,7 @@ async function prepare(
     // Jest's watch mode never runs again after a globalSetup error (it keeps itself marked as
     // running), so in watch mode the error is reported here and the project's files fail instead.
     if (!watch || !isPgtestbedError(error)) throw forGlobalSetup(error, watch)
-    process.stderr.write(`${describeError(error)}\n`)
+    if (!reported.has(error)) process.stderr.write(`${describeError(error)}\n`)
     const failed: FailedPayload = {
       v: 1,
       failed: { code: error.code, message: error.message.split('\n')[0] ?? error.message },

@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs'
-import { createConsoleReporter, isPgtestbedError, serverStopCommand } from '@pgtestbed/core'
+import { isPgtestbedError } from '@pgtestbed/core'
+import { printKeptDatabases, readKeptDatabases, removeRunDir } from '@pgtestbed/core/runner'
 import { forGlobalSetup } from './errors.js'
-import { embeddedCacheDirs, openTestbeds } from './prepare.js'
-import { keptDatabases, payloadVariable, state } from './state.js'
+import { payloadVariable, state } from './state.js'
 
 /** The part of Jest's global config globalTeardown reads. */
 interface JestGlobalConfig {
@@ -23,27 +22,26 @@ interface JestGlobalConfig {
 export default async function globalTeardown(globalConfig: JestGlobalConfig): Promise<void> {
   if (globalConfig.watch || globalConfig.watchAll) return
   const current = state()
-  const kept = keptDatabases(current.keptDir)
-  const testbeds = await openTestbeds()
-  const cacheDirs = await embeddedCacheDirs()
+  const kept = current.runDir ? readKeptDatabases(current.runDir) : []
+  const entries = await current.registry.entries()
+  const cacheDirs = new Set(
+    entries
+      .filter((entry) => entry.testbed?.info.server.kind === 'embedded')
+      .map((entry) => entry.options.cacheDir),
+  )
   const failures: unknown[] = []
-  for (const testbed of testbeds) {
+  for (const entry of entries) {
     try {
-      await testbed.close(kept.length > 0 ? { keepServer: true } : {})
+      await current.registry.close(entry, { keepServer: kept.length > 0 })
     } catch (error) {
       failures.push(error)
     }
   }
   for (const key of current.entries.keys()) delete process.env[payloadVariable(key)]
   current.entries.clear()
-  if (current.keptDir) rmSync(current.keptDir, { recursive: true, force: true })
-  current.keptDir = undefined
-  if (kept.length > 0 && cacheDirs.length > 0) {
-    const one = kept.length === 1
-    createConsoleReporter().info(
-      `the embedded server stays up so the URL${one ? '' : 's'} of ${kept.length} kept database${one ? '' : 's'} work${one ? 's' : ''}; the next test run stops it, or stop it now with:\n${cacheDirs.map((dir) => `  ${serverStopCommand(dir)}`).join('\n')}`,
-    )
-  }
+  if (current.runDir) removeRunDir(current.runDir)
+  current.runDir = undefined
+  printKeptDatabases(kept, cacheDirs)
   const first = failures[0]
   if (first !== undefined) throw isPgtestbedError(first) ? forGlobalSetup(first) : first
 }

@@ -1,6 +1,7 @@
 import path from 'node:path'
 
-export { OPTIONS_KEY, DEFAULT_ENV_VAR, DEFAULT_KEEP_ON_FAILURE } from './project.js'
+export { OPTIONS_KEY } from './project.js'
+export { DEFAULT_ENV_VAR, DEFAULT_KEEP_ON_FAILURE } from '@pgtestbed/core/runner'
 export type { PgtestbedJestOptions } from './project.js'
 
 /** The three Jest config entries pgtestbed needs, as absolute paths. */

@@ -1,36 +1,20 @@
+import { validateConfig } from '@pgtestbed/core'
+import { resolveRunnerOptions, type RunnerOptions } from '@pgtestbed/core/runner'
 import {
-  createLintHook,
-  loadConfig,
-  resolveCacheDir,
-  validateConfig,
-  type TestbedOptions,
-} from '@pgtestbed/core'
-import {
-  DEFAULT_ENV_VAR,
-  DEFAULT_KEEP_ON_FAILURE,
   optionsPlace,
   projectOptionsOf,
-  stableJson,
   type JestProjectConfig,
-  type PgtestbedJestOptions,
   type ProjectOptions,
 } from './project.js'
 
 export { projectKey, type JestProjectConfig, type ProjectOptions } from './project.js'
 
-/** Options after merging the config file: what `startTestbed` and the environment need. */
-export interface ResolvedOptions {
-  testbed: TestbedOptions
-  envVar: string
-  keepOnFailure: boolean
-  /** Identifies the server choice, so a worker can reuse the server globalSetup resolved. */
-  serverKey: string
-  /** The `pgtestbed.config.*` file that was merged, if any. */
-  configFile: string | undefined
-}
+/** Options after merging the config file: core's runner options. */
+export type ResolvedOptions = RunnerOptions
 
 /**
- * Reads and checks `testEnvironmentOptions.pgtestbed` of a project config.
+ * Reads and checks `testEnvironmentOptions.pgtestbed` of a project config, so that globalSetup
+ * fails on a bad key before anything starts.
  *
  * @throws PgtestbedError INVALID_OPTIONS naming each bad key.
  */
@@ -41,29 +25,14 @@ export function readProjectOptions(config: JestProjectConfig): ProjectOptions {
 
 /**
  * Merges the nearest `pgtestbed.config.*` (searched from `rootDir` up to the workspace root) under
- * the Jest options and turns the result into `startTestbed` options.
+ * the Jest options (core's runner layer does the merge and the checks).
  *
  * @throws PgtestbedError CONFIG_LOAD_FAILED, INVALID_OPTIONS.
  */
-export async function resolveOptions(project: ProjectOptions): Promise<ResolvedOptions> {
-  const { config, file } = await loadConfig({ cwd: project.rootDir })
-  const merged: PgtestbedJestOptions = { ...config, ...project.options }
-  const { envVar, keepOnFailure, lint, ...testbed } = merged
-  const cacheDir = resolveCacheDir({ cwd: project.rootDir, cacheDir: testbed.cacheDir })
-  const serverKey = stableJson({
-    server: testbed.server ?? 'auto',
-    url: testbed.url ?? (process.env.PGTESTBED_URL || undefined),
-    cacheDir,
-    embedded: testbed.embedded,
-    docker: testbed.docker,
+export function resolveOptions(project: ProjectOptions): Promise<ResolvedOptions> {
+  return resolveRunnerOptions({
+    root: project.rootDir,
+    options: project.options,
+    where: optionsPlace({ rootDir: project.rootDir }),
   })
-  // Lint findings are cached in the cache folder the embedded server uses (the CLI's too).
-  const hook = createLintHook(lint, { cacheDir })
-  return {
-    testbed: { ...testbed, cwd: project.rootDir, ...(hook ? { lint: hook } : {}) },
-    envVar: envVar ?? DEFAULT_ENV_VAR,
-    keepOnFailure: keepOnFailure ?? DEFAULT_KEEP_ON_FAILURE,
-    serverKey,
-    configFile: file,
-  }
 }

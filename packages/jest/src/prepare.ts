@@ -1,14 +1,12 @@
+import { createConsoleReporter, displayPath, PgtestbedError, type ErrorCode } from '@pgtestbed/core'
 import {
-  createConsoleReporter,
-  formatDiagnostics,
-  startTestbed,
-  type Diagnostic,
-  type Reporter,
-  type Testbed,
-} from '@pgtestbed/core'
-import { projectKey, resolveOptions, type ProjectOptions } from './options.js'
+  projectKey,
+  resolveOptions,
+  type JestProjectConfig,
+  type ProjectOptions,
+} from './options.js'
 import {
-  keptDir,
+  createdRunDir,
   payloadVariable,
   payloadVariables,
   readPayload,
@@ -16,6 +14,14 @@ import {
   type Entry,
   type Payload,
 } from './state.js'
+
+/** How messages name a project: its displayName, else its rootDir relative to the working folder. */
+export function projectLabel(config: JestProjectConfig): string {
+  return `project ${config.displayName?.name ?? displayPath(config.rootDir)}`
+}
+
+/** Errors already printed (by the registry's refresh): globalSetup does not print them again. */
+export const reported = new WeakSet<Error>()
 
 /** How a project is being prepared. */
 export interface PrepareOptions {
@@ -31,9 +37,8 @@ export interface PrepareOptions {
 }
 
 /**
- * Prepares (or, in watch mode, refreshes) the testbed of one Jest project and publishes its
- * payload in `process.env` for the workers Jest forks next. Prints warnings once, progress of
- * slow steps and a one-line summary to stderr.
+ * Prepares (or, in watch mode, refreshes) the testbed of one Jest project through core's testbed
+ * registry and publishes its payload in `process.env` for the workers Jest forks next.
  *
  * @throws the core error (code, files, lines, fixes).
  */
@@ -42,12 +47,70 @@ export async function prepareProject(
   options: PrepareOptions,
 ): Promise<Payload> {
   const key = projectKey(project)
-  const existing = state().entries.get(key)
-  const entry = existing
-    ? await refresh(await existing, options)
-    : await open(project, key, options)
-  process.env[payloadVariable(key)] = JSON.stringify(entry.payload)
-  return entry.payload
+  const { entries, registry } = state()
+  let opening = entries.get(key)
+  if (opening) {
+    const entry = await opening
+    await registry.refresh(entry)
+    if (entry.error) {
+      // The refresh reported it; the project's files fail pointing at it.
+      const error = new PgtestbedError(entry.error.code as ErrorCode, entry.error.message)
+      reported.add(error)
+      throw error
+    }
+  } else {
+    opening = open(project, options)
+    entries.set(key, opening)
+    // A failed start is not remembered: the next run (watch mode) tries again.
+    opening.catch(() => {
+      if (entries.get(key) === opening) entries.delete(key)
+    })
+  }
+  const entry = await opening
+  const testbed = entry.testbed!
+  const previous = entry.data.payload
+  const payload: Payload = previous
+    ? { ...previous, context: { ...previous.context, ...testbed.info } }
+    : {
+        v: 1,
+        context: {
+          ...testbed.info,
+          envVar: entry.options.envVar,
+          keepOnFailure: entry.options.keepOnFailure,
+          keptTtlMs: entry.options.keptTtlMs,
+          ...(entry.data.runDir ? { runDir: entry.data.runDir } : {}),
+        },
+        serverKey: entry.options.serverKey,
+        cacheDir: entry.options.cacheDir,
+      }
+  entry.data.payload = payload
+  process.env[payloadVariable(key)] = JSON.stringify(payload)
+  return payload
+}
+
+async function open(project: ProjectOptions, options: PrepareOptions): Promise<Entry> {
+  const resolved = await resolveOptions(project)
+  const parent = options.mode === 'lazy' ? parentPayload(resolved.serverKey) : undefined
+  return state().registry.open(resolved, {
+    reporter: createConsoleReporter(),
+    watch: false,
+    ...(options.label ? { label: options.label } : {}),
+    // In a worker, globalSetup's server is still up for this run: connect to it instead of
+    // starting another, and keep no clone pool (workers end with the run).
+    ...(options.mode === 'lazy'
+      ? {
+          overrides: {
+            pool: 0,
+            ...(parent ? { server: 'url', url: parent.context.adminUrl } : {}),
+          },
+        }
+      : {}),
+    data: () => ({
+      project,
+      payload: undefined,
+      runDir: options.mode === 'global' ? createdRunDir() : parent?.context.runDir,
+    }),
+  })
 }
 
 /**
@@ -65,108 +128,11 @@ export async function otherProjects(exceptKey: string): Promise<Entry[]> {
   return others
 }
 
-function open(project: ProjectOptions, key: string, options: PrepareOptions): Promise<Entry> {
-  const { entries } = state()
-  const opening = start(project, key, options)
-  entries.set(key, opening)
-  // A failed start is not remembered: the next run (watch mode) tries again.
-  opening.catch(() => {
-    if (entries.get(key) === opening) entries.delete(key)
-  })
-  return opening
-}
-
-async function start(
-  project: ProjectOptions,
-  key: string,
-  options: PrepareOptions,
-): Promise<Entry> {
-  const resolved = await resolveOptions(project)
-  const reporter = createConsoleReporter()
-  let testbedOptions = { ...resolved.testbed, reporter }
-  let parentKeptDir: string | undefined
-  if (options.mode === 'lazy') {
-    const parent = parentPayload(resolved.serverKey)
-    // globalSetup's server is still up for this run: connect to it instead of starting another.
-    if (parent) testbedOptions = { ...testbedOptions, server: 'url', url: parent.info.adminUrl }
-    parentKeptDir = parent?.keptDir
-    testbedOptions.pool = 0
-  }
-  const testbed = await startTestbed(testbedOptions)
-  printWarnings(testbed.diagnostics, project.rootDir, reporter)
-  reporter.info(withLabel(testbed.summary, options.label))
-  const embedded = testbed.info.server.kind === 'embedded'
-  const dir = options.mode === 'global' ? (embedded ? keptDir() : undefined) : parentKeptDir
-  const payload: Payload = {
-    v: 1,
-    info: testbed.info,
-    envVar: resolved.envVar,
-    keepOnFailure: resolved.keepOnFailure,
-    serverKey: resolved.serverKey,
-    ...(dir ? { keptDir: dir } : {}),
-  }
-  return { key, project, label: options.label, testbed, payload }
-}
-
-/** Watch mode: the next run rediscovers the migrations; a changed fingerprint builds a new template. */
-async function refresh(entry: Entry, options: PrepareOptions): Promise<Entry> {
-  const reporter = createConsoleReporter()
-  const result = await entry.testbed.refresh()
-  const short = result.info.template.slice(0, 'pgtestbed_tpl_'.length + 8)
-  if (result.changed) {
-    printWarnings(entry.testbed.diagnostics, entry.project.rootDir, reporter)
-    const migrations = `${result.info.migrations} migration${result.info.migrations === 1 ? '' : 's'}`
-    const status = result.template?.status ?? 'built'
-    reporter.info(
-      withLabel(`migrations changed: template ${short} ${status} (${migrations})`, options.label),
-    )
-  } else {
-    reporter.info(withLabel(`migrations unchanged: template ${short} reused`, options.label))
-  }
-  entry.payload = { ...entry.payload, info: result.info }
-  return entry
-}
-
 /** The payload globalSetup published for the same server choice, if any. */
 function parentPayload(serverKey: string): Payload | undefined {
   for (const name of payloadVariables(process.env)) {
     const payload = readPayload(process.env, name)
-    if (payload && 'info' in payload && payload.serverKey === serverKey) return payload
+    if (payload && 'context' in payload && payload.serverKey === serverKey) return payload
   }
   return undefined
-}
-
-function printWarnings(warnings: readonly Diagnostic[], cwd: string, reporter: Reporter): void {
-  if (warnings.length === 0) return
-  const count = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`
-  reporter.warn(
-    `${count} about the migrations (tests still run):\n${formatDiagnostics(warnings, { cwd })}`,
-  )
-}
-
-function withLabel(summary: string, label: string | undefined): string {
-  return label ? `${label}: ${summary}` : summary
-}
-
-/** The testbeds this process started, for globalTeardown. */
-export async function openTestbeds(): Promise<Testbed[]> {
-  return (await openEntries()).map((entry) => entry.testbed)
-}
-
-/** The projects this process prepared (a failed start is not one). */
-async function openEntries(): Promise<Entry[]> {
-  const settled = await Promise.allSettled(state().entries.values())
-  return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
-}
-
-/** The cache folders of the embedded servers this process's testbeds use. */
-export async function embeddedCacheDirs(): Promise<string[]> {
-  const dirs = new Set<string>()
-  for (const entry of await openEntries()) {
-    if (entry.testbed.info.server.kind !== 'embedded') continue
-    // The server key records the resolved cache folder (see resolveOptions).
-    const { cacheDir } = JSON.parse(entry.payload.serverKey) as { cacheDir: string }
-    dirs.add(cacheDir)
-  }
-  return [...dirs]
 }

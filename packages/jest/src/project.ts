@@ -27,12 +27,6 @@ export type PgtestbedJestOptions = PgtestbedConfig
 /** The key of `testEnvironmentOptions` our options live under. */
 export const OPTIONS_KEY = 'pgtestbed'
 
-/** Default of `envVar`: the variable each test file finds its database URL in. */
-export const DEFAULT_ENV_VAR = 'DATABASE_URL'
-
-/** Default of `keepOnFailure`: a failed test file's database is kept and its URL printed. */
-export const DEFAULT_KEEP_ON_FAILURE = true
-
 /** The part of a Jest project config we read (the same in Jest 29 and 30). */
 export interface JestProjectConfig {
   rootDir: string
@@ -84,7 +78,7 @@ export function projectKey(project: ProjectOptions): string {
 }
 
 /** JSON with object keys sorted, so equal options give equal text. */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))

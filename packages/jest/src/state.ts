@@ -1,7 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import type { ErrorCode, Testbed, TestbedInfo } from '@pgtestbed/core'
+import type { ErrorCode } from '@pgtestbed/core'
+import {
+  createRunDir,
+  removeRunDir,
+  TestbedRegistry,
+  type RegistryEntry,
+  type TestFileContext,
+} from '@pgtestbed/core/runner'
 import type { ProjectOptions } from './project.js'
 
 /**
@@ -12,15 +16,11 @@ import type { ProjectOptions } from './project.js'
  */
 export interface Payload {
   v: 1
-  info: TestbedInfo
-  envVar: string
-  keepOnFailure: boolean
+  /** Core's per-file context, without what each file adds (its root and project name). */
+  context: Omit<TestFileContext, 'root' | 'projectName'>
   serverKey: string
-  /**
-   * A folder the environment marks kept databases in (one empty file per database), so
-   * globalTeardown knows to leave an embedded server running. Only set for embedded servers.
-   */
-  keptDir?: string
+  /** The embedded server's cache folder (to print the command that stops a server kept up). */
+  cacheDir: string
 }
 
 /**
@@ -33,20 +33,23 @@ export interface FailedPayload {
   failed: { code: ErrorCode; message: string }
 }
 
-/** One prepared project: its testbed (in the process that started it) and what workers get. */
-export interface Entry {
-  key: string
+/** What the adapter keeps per testbed: the project it was opened for and what workers get. */
+interface JestShare {
   project: ProjectOptions
-  /** Printed before its summary lines (lazily prepared projects). */
-  label: string | undefined
-  testbed: Testbed
-  payload: Payload
+  payload: Payload | undefined
+  /** The run folder test files note kept databases in. */
+  runDir: string | undefined
 }
 
+export type Entry = RegistryEntry<JestShare>
+
 interface State {
-  /** Testbeds this process started, by project key (watch mode reuses them on the next run). */
+  /** The testbeds this process started (watch mode reuses them on the next run). */
+  registry: TestbedRegistry<JestShare>
+  /** The same entries by project key, the key workers find their payload under. */
   entries: Map<string, Promise<Entry>>
-  keptDir: string | undefined
+  /** The run folder (see core's run notes), created on first use. */
+  runDir: string | undefined
 }
 
 const STATE_KEY = Symbol.for('pgtestbed.jest.state.v1')
@@ -58,7 +61,11 @@ const STATE_KEY = Symbol.for('pgtestbed.jest.state.v1')
  */
 export function state(): State {
   const holder = globalThis as Record<symbol, State | undefined>
-  return (holder[STATE_KEY] ??= { entries: new Map(), keptDir: undefined })
+  return (holder[STATE_KEY] ??= {
+    registry: new TestbedRegistry(),
+    entries: new Map(),
+    runDir: undefined,
+  })
 }
 
 const ENV_PREFIX = 'PGTESTBED_INFO_'
@@ -83,7 +90,7 @@ export function readPayload(
   try {
     const payload = JSON.parse(text) as Partial<Payload & FailedPayload> | null
     if (payload?.v !== 1) return undefined
-    if (typeof payload.info === 'object') return payload as Payload
+    if (typeof payload.context === 'object') return payload as Payload
     if (typeof payload.failed === 'object') return payload as FailedPayload
     return undefined
   } catch {
@@ -91,22 +98,12 @@ export function readPayload(
   }
 }
 
-/** The folder kept databases are marked in; created on first use, removed when the process exits. */
-export function keptDir(): string {
+/** The run folder of this process; created on first use, removed when the process exits. */
+export function createdRunDir(): string {
   const current = state()
-  if (current.keptDir) return current.keptDir
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgtestbed-jest-kept-'))
-  current.keptDir = dir
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  if (current.runDir) return current.runDir
+  const dir = createRunDir()
+  current.runDir = dir
+  process.once('exit', () => removeRunDir(dir))
   return dir
-}
-
-/** Names of the databases marked kept in `dir` since it was last cleared. */
-export function keptDatabases(dir: string | undefined): string[] {
-  if (!dir) return []
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
-  }
 }

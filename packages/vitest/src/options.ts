@@ -1,10 +1,6 @@
 import type { PgtestbedConfig } from '@pgtestbed/core'
 
-/** Default of `envVar`: the variable each test file finds its database URL in. */
-export const DEFAULT_ENV_VAR = 'DATABASE_URL'
-
-/** Default of `keepOnFailure`: keep the database of a file whose tests failed. */
-export const DEFAULT_KEEP_ON_FAILURE = true
+export { DEFAULT_ENV_VAR, DEFAULT_KEEP_ON_FAILURE } from '@pgtestbed/core/runner'
 
 /**
  * Options of the {@link pgtestbed} Vitest plugin. Every option has a default, so
@@ -15,21 +11,7 @@ export const DEFAULT_KEEP_ON_FAILURE = true
  * the file's, key by key. Relative paths in plugin options are relative to the Vitest project's
  * `root`; relative paths in a config file are relative to that file's folder.
  *
- * Main keys and their defaults (the full list is in `PgtestbedConfig` of `@pgtestbed/core`):
- * - `migrations`: the migrations folder. Default: `'./migrations'`.
- * - `format`: `'goose'`, `'golang-migrate'`, `'drizzle'`, `'dbmate'` or `'auto'`. Default: `'auto'`.
- * - `server`: `'auto'` (`url`/`PGTESTBED_URL` when set, else the embedded server), `'url'`,
- *   `'embedded'` or `'docker'`. Default: `'auto'`.
- * - `url`: the server for `server: 'url'`. Default: `process.env.PGTESTBED_URL`.
- * - `manifest`: `'auto'` (check `<migrations>/pgtestbed.sum` when it exists), a path, a list of
- *   file names, or `false`. Default: `'auto'`.
- * - `seeds`: SQL files run into the template after the migrations. Default: none.
- * - `lint`: `true`, `false` or `{ rules }`. Default: `true`.
- * - `verifyDown`: check every Down section while building. Default: `false`.
- * - `pool`: clones kept ready in the background. Default: `0`.
- * - `envVar`: the variable set in every test file. Default: `'DATABASE_URL'`.
- * - `keepOnFailure`: keep (and print the URL of) the database of a file with a failed test.
- *   Default: `true`.
+ * Each key and its default is documented on `PgtestbedConfig` of `@pgtestbed/core`.
  *
  * @example
  * // vitest.config.ts

@@ -1,7 +1,7 @@
-import pg from 'pg'
+import { currentTestFile, noTestDatabase } from '@pgtestbed/core/worker'
+import type pg from 'pg'
 import { test as base, type TestAPI } from 'vitest'
 import './provided.js'
-import { applicationName, currentFileDatabase } from './worker/current.js'
 
 /** The `db` fixture: the current test file's own database. */
 export interface PgtestbedDatabase {
@@ -43,38 +43,18 @@ export const test: TestAPI<PgtestbedFixtures> = base.extend<PgtestbedFixtures>({
   db: [
     // biome-ignore lint/correctness/noEmptyPattern: Vitest reads the fixtures a fixture uses from this pattern
     async ({}, use) => {
-      const file = currentFileDatabase()
+      const file = currentTestFile()
       if (!file) {
-        throw new Error(
-          "the db fixture has no database: add pgtestbed() to this project's plugins in vitest.config",
+        throw noTestDatabase(
+          'the db fixture found no database',
+          "add pgtestbed() to this project's plugins in vitest.config",
         )
       }
-      const pool = new pg.Pool({
-        connectionString: file.url,
-        application_name: applicationName(file.label),
-        max: DEFAULT_DB_POOL_MAX,
-      })
-      let closing = false
-      // An idle connection that breaks must not crash the worker: report it instead.
-      pool.on('error', (error) => {
-        if (!closing)
-          console.warn(
-            `[pgtestbed] the db pool of ${file.label} lost a connection: ${error.message}`,
-          )
-      })
-      let ended: Promise<void> | undefined
-      const closable = {
-        close() {
-          closing = true
-          return (ended ??= pool.end())
-        },
-      }
-      file.closables.add(closable)
+      const { pool, close } = file.openPool(DEFAULT_DB_POOL_MAX)
       try {
         await use({ url: file.url, name: file.name, pool })
       } finally {
-        file.closables.delete(closable)
-        await closable.close()
+        await close()
       }
     },
     { scope: 'file' },

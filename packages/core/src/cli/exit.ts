@@ -1,3 +1,4 @@
+import { formatError } from '../diagnostics.js'
 import { isPgtestbedError } from '../errors.js'
 import type { Output } from './output.js'
 
@@ -29,11 +30,5 @@ export function printError(output: Output, error: unknown): void {
     output.note(`${c.red('pgtestbed: unexpected error')} ${text}`)
     return
   }
-  output.note(`${c.red(`pgtestbed: ${error.code}`)} ${error.message}`)
-  const cause = error.cause instanceof Error ? error.cause.message.trim() : ''
-  // The cause is shown only when the message does not already carry it (a loader's full error).
-  if (cause && !error.message.includes(cause.split('\n')[0]!)) {
-    output.note(`${c.dim('cause:')} ${cause.split('\n').slice(0, 6).join('\n  ')}`)
-  }
-  if (error.fix) output.note(`${c.cyan('fix:')} ${error.fix}`)
+  output.note(`${c.red(`pgtestbed: ${error.code}`)} ${formatError(error, c)}`)
 }

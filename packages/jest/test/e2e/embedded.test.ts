@@ -56,12 +56,11 @@ describe('the default embedded server (no PGTESTBED_URL)', () => {
     const result = await runJest(failing.copy, ['--maxWorkers=2'], { env, timeoutMs: 180_000 })
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(
-      `[pgtestbed] the embedded server stays up so the URLs of 2 kept databases work; the next test run stops it, or stop it now with:\n  pgtestbed server stop --cache-dir ${cacheDir}\n`,
+      `the embedded PostgreSQL server stays up so these URLs work; a later run that keeps no database stops it, or stop it now with:\n  pgtestbed server stop --cache-dir ${cacheDir}\n`,
     )
-    const url =
-      /test\/fails\.test\.js failed: its database \w+ was kept for debugging:\n\s+(\S+)/.exec(
-        result.stderr,
-      )?.[1]
+    const url = /kept the database of test\/fails\.test\.js because a test failed: (\S+)/.exec(
+      result.stderr,
+    )?.[1]
     expect(url).toBeDefined()
     expect(processesUsing(cacheDir)).not.toEqual([])
     expect(await readRows(url!, 'SELECT note FROM events')).toEqual([{ note: 'kept evidence' }])

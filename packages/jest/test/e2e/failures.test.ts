@@ -59,15 +59,15 @@ describe('a test file that fails', () => {
     expect(result.stderr).toMatch(/Test Suites: 2 failed, 2 passed, 4 total/)
 
     const kept =
-      /test\/fails\.test\.js failed: its database (pgtestbed_c_\w+) was kept for debugging:\n\s+(postgres:\/\/\S+)/.exec(
+      /kept the database of test\/fails\.test\.js because a test failed: (postgres:\/\/\S+)\n\s+drop it with DROP DATABASE "(pgtestbed_c_\w+)"/.exec(
         result.stderr,
       )
     expect(kept).not.toBeNull()
-    const [, name, url] = kept!
+    const [, url, name] = kept!
     expect(await readRows(url!, 'SELECT note FROM events')).toEqual([{ note: 'kept evidence' }])
     expect(result.stderr).toContain(`drop it with DROP DATABASE "${name}"`)
     expect(result.stderr).toMatch(
-      /test\/hook-fails\.test\.js failed: its database pgtestbed_c_\w+ was kept/,
+      /kept the database of test\/hook-fails\.test\.js because a test failed/,
     )
 
     const left = await databasesOf(migrations)
@@ -90,7 +90,7 @@ describe('a test file that fails', () => {
     const { copy } = scratch('failing')
     const result = await runJest(copy, ['--maxWorkers=2'], { env: { PGTESTBED_URL: SERVER_URL } })
     expect(result.stderr).toMatch(
-      /\[pgtestbed\] test\/leaks\.test\.js left 1 connection open to its database \(closed by the drop\); end your pg Pool\/Client in afterAll:\n\s+pid \d+ "jest test\/leaks\.test\.js"/,
+      /\[pgtestbed\] test\/leaks\.test\.js left 1 connection open to its database pgtestbed_c_\w+; the drop closed it:\n\s+pid \d+ "jest test\/leaks\.test\.js"/,
     )
     expect(result.stderr).not.toContain('terminating connection due to administrator command')
   })

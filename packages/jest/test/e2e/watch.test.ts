@@ -44,14 +44,18 @@ describe('watch mode', () => {
     )
     await running.waitFor(RAN, 2)
     expect(running.output()).toMatch(
-      /migrations changed: template pgtestbed_tpl_\w+ built \(2 migrations\)/,
+      /rerun: migrations changed · 2 migrations · template pgtestbed_tpl_\w+ built/,
     )
-    expect(running.output()).not.toContain(`migrations changed: template ${first}`)
+    expect(running.output()).not.toContain(
+      `rerun: migrations changed · 2 migrations · template ${first} `,
+    )
 
     // Editing a test reruns it on the same template.
     appendFileSync(path.join(copy.dir, 'test/one.test.js'), '\n// touched\n')
     await running.waitFor(RAN, 3)
-    expect(running.output()).toMatch(/migrations unchanged: template pgtestbed_tpl_\w+ reused/)
+    expect(running.output()).toMatch(
+      /rerun: migrations unchanged · template pgtestbed_tpl_\w+ reused/,
+    )
     expect(running.output().match(/Tests: {7}3 passed, 3 total/g)).toHaveLength(3)
 
     // A migration that breaks: reported once with file, line and fix, every file of that run fails
@@ -60,7 +64,7 @@ describe('watch mode', () => {
     writeFileSync(broken, '-- +goose Up\nSELECT * FROM missing_table;\n')
     await running.waitFor(RAN, 4)
     expect(running.output()).toContain(
-      'pgtestbed APPLY_FAILED: failed to apply migration 00003_broken.sql (version 3)',
+      'rerun: [APPLY_FAILED] failed to apply migration 00003_broken.sql (version 3)',
     )
     expect(running.output()).toContain('fix: fix 00003_broken.sql (statement 1, line 2)')
     expect(running.output()).toMatch(
@@ -72,7 +76,7 @@ describe('watch mode', () => {
     writeFileSync(broken, '-- +goose Up\nCREATE TABLE later (id int);\n')
     await running.waitFor(RAN, 5)
     expect(running.output()).toMatch(
-      /migrations changed: template pgtestbed_tpl_\w+ built \(3 migrations\)/,
+      /rerun: migrations changed · 3 migrations · template pgtestbed_tpl_\w+ built/,
     )
     expect(running.output().match(/Tests: {7}3 passed, 3 total/g)).toHaveLength(4)
 

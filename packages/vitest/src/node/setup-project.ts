@@ -1,11 +1,10 @@
 import path from 'node:path'
 import { createConsoleReporter, PgtestbedError, type Reporter } from '@pgtestbed/core'
+import { printKeptDatabases, readKeptDatabases } from '@pgtestbed/core/runner'
 import type { TestProject } from 'vitest/node'
-import { readKeptDatabases } from '../run-notes.js'
 import type { PgtestbedPluginOptions } from '../options.js'
 import { sharedState } from '../shared.js'
 import { runError } from './errors.js'
-import { printKeptDatabases } from './kept-summary.js'
 import { resolveProjectOptions, type ProjectOptions } from './resolve-options.js'
 import {
   acquireTestbed,
@@ -75,8 +74,8 @@ function watchMigrations(project: TestProject, run: RunState, entry: TestbedEntr
   const list = vitest.config.forceRerunTriggers
   for (const trigger of triggers) if (!list.includes(trigger)) list.push(trigger)
   vitest.vite.watcher.add(dir)
-  if (entry.watching) return
-  entry.watching = true
+  if (entry.data.watching) return
+  entry.data.watching = true
   project.onTestsRerun(() => refreshEntry(run, entry))
 }
 
@@ -117,12 +116,18 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
     await finish(vitest, run)
     throw runError(error)
   }
-  entry.projects.set(project, options)
+  entry.data.projects.set(project, options)
   provideAll(run, entry)
   if (watch) watchMigrations(project, run, entry)
+  // Workers start after this and inherit the environment: a file that somehow runs without its
+  // own database must not fall through to the shell's DATABASE_URL.
+  const envVar = options.envVar
+  const shellUrl = process.env[envVar]
+  delete process.env[envVar]
 
   const held = entry
   return async () => {
+    if (shellUrl !== undefined) process.env[envVar] = shellUrl
     try {
       await releaseTestbed(run, held, project)
     } finally {

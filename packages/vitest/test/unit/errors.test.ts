@@ -1,6 +1,7 @@
 import { PgtestbedError } from '@pgtestbed/core'
 import { describe, expect, test } from 'vitest'
-import { describeError, runError } from '../../src/node/errors.js'
+import { formatError } from '@pgtestbed/core/runner'
+import { runError } from '../../src/node/errors.js'
 
 describe('runError', () => {
   test('should carry the code in its name and the message, fix and cause in its text, without stack frames', () => {
@@ -13,7 +14,7 @@ describe('runError', () => {
     )
     expect(error.name).toBe('PgtestbedError [SERVER_UNREACHABLE]')
     expect(error.message).toBe(
-      'no PostgreSQL server answers at 127.0.0.1:5999\n    fix: Start the server or correct PGTESTBED_URL.\n  caused by: connect ECONNREFUSED 127.0.0.1:5999\n(no test ran: pgtestbed checks the migrations and prepares the database before any test starts)',
+      'no PostgreSQL server answers at 127.0.0.1:5999\n    fix: Start the server or correct PGTESTBED_URL.\n    cause: connect ECONNREFUSED 127.0.0.1:5999\n(no test ran: pgtestbed checks the migrations and prepares the database before any test starts)',
     )
     expect(error.stack).toBe(`${error.name}: ${error.message}`)
     expect(error.cause).toBeUndefined()
@@ -22,7 +23,7 @@ describe('runError', () => {
 
   test('should leave out a cause whose text the message already holds', () => {
     const cause = new Error('relation "x" does not exist')
-    const text = describeError(
+    const text = formatError(
       new PgtestbedError('CLONE_FAILED', 'could not clone: relation "x" does not exist', { cause }),
     )
     expect(text).toBe('could not clone: relation "x" does not exist')
@@ -30,6 +31,6 @@ describe('runError', () => {
 
   test('should describe an error that is not pgtestbed’s by its message', () => {
     expect(runError(new TypeError('boom')).name).toBe('PgtestbedError')
-    expect(describeError('plain text')).toBe('plain text')
+    expect(formatError('plain text')).toBe('plain text')
   })
 })

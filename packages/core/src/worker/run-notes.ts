@@ -1,20 +1,22 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 /**
- * The run folder: where test workers leave notes for the globalSetup's process about the
+ * The run folder: where test workers leave notes for the runner's main process about the
  * databases they made. One small JSON file per database and state, so concurrent workers never
- * write the same file. The folder comes from `mkdtemp` (mode 0700): notes may hold admin URLs.
+ * write the same file. Notes may hold admin URLs with a password: the folder is 0700, each note
+ * 0600, and the folder goes when the run ends.
  */
 
 /** A database a test file kept because one of its tests failed. */
 export interface KeptDatabase {
   /** The test file, relative to its project's root. */
   file: string
-  /** The Vitest project's name (`''` when unnamed). */
+  /** The runner's project name (`''` when unnamed). */
   project: string
   name: string
+  /** Its URL with the password masked (as printed). */
   url: string
 }
 
@@ -30,8 +32,7 @@ export interface OpenDatabase {
   pid: number
 }
 
-const RUN_DIR_PREFIX = 'pgtestbed-vitest-'
-const RUN_DIR_NAME = /^pgtestbed-vitest-(\d+)-/
+const RUN_DIR_NAME = /^pgtestbed-run-(\d+)-/
 
 /** True when the process `pid` still runs (on this machine). */
 export function isProcessAlive(pid: number): boolean {
@@ -44,9 +45,12 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * Creates the run folder, `<tmp>/pgtestbed-vitest-<pid>-<random>`. First removes the folders of
- * runs whose process is gone (killed before its teardown): the databases they noted are dropped
- * by pgtestbed's start-up sweep, which finds them by their own records.
+ * Creates the run folder, `<tmp>/pgtestbed-run-<pid>-<random>` (0700). First removes the folders
+ * of runs whose process is gone (killed before its teardown): the databases they noted are
+ * dropped by pgtestbed's start-up sweep, which finds them by their own records.
+ *
+ * @example
+ * const runDir = createRunDir() // hand it to workers; removeRunDir(runDir) when the run ends
  */
 export function createRunDir(): string {
   const tmp = os.tmpdir()
@@ -59,11 +63,13 @@ export function createRunDir(): string {
       // Another user's folder: not ours to remove.
     }
   }
-  return mkdtempSync(path.join(tmp, `${RUN_DIR_PREFIX}${process.pid}-`))
+  const dir = mkdtempSync(path.join(tmp, `pgtestbed-run-${process.pid}-`))
+  chmodSync(dir, 0o700)
+  return dir
 }
 
 function write(runDir: string, kind: 'open' | 'kept', name: string, note: object): void {
-  writeFileSync(path.join(runDir, `${kind}-${name}.json`), JSON.stringify(note))
+  writeFileSync(path.join(runDir, `${kind}-${name}.json`), JSON.stringify(note), { mode: 0o600 })
 }
 
 function read<T>(runDir: string, kind: 'open' | 'kept'): T[] {
@@ -94,17 +100,17 @@ export function forgetOpenDatabase(runDir: string, name: string): void {
   rmSync(path.join(runDir, `open-${name}.json`), { force: true })
 }
 
-/** Databases whose test file has not dropped or kept them (yet), by name. */
+/** Databases whose test file has not dropped or kept them (yet). */
 export function readOpenDatabases(runDir: string): OpenDatabase[] {
   return read<OpenDatabase>(runDir, 'open')
 }
 
-/** Notes a kept database (for the end-of-run summary). */
+/** Notes a kept database (for the end-of-run list). */
 export function noteKeptDatabase(runDir: string, kept: KeptDatabase): void {
   write(runDir, 'kept', kept.name, kept)
 }
 
-/** The databases kept so far in this run, by name. */
+/** The databases kept so far in this run. */
 export function readKeptDatabases(runDir: string): KeptDatabase[] {
   return read<KeptDatabase>(runDir, 'kept')
 }

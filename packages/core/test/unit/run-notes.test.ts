@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -11,7 +11,7 @@ import {
   readKeptDatabases,
   readOpenDatabases,
   removeRunDir,
-} from '../../src/run-notes.js'
+} from '../../src/worker/run-notes.js'
 
 const made: string[] = []
 afterEach(() => {
@@ -51,20 +51,24 @@ describe('run notes', () => {
     expect(readKeptDatabases(dir)).toEqual([
       { file: 'test/a.test.ts', project: 'api', name: 'pgtestbed_c_a', url: 'u' },
     ])
+    // Notes may hold admin URLs with a password: only their owner may read them.
+    expect(statSync(dir).mode & 0o777).toBe(0o700)
+    for (const note of readdirSync(dir))
+      expect(statSync(path.join(dir, note)).mode & 0o777).toBe(0o600)
     removeRunDir(dir)
     expect(readOpenDatabases(dir)).toEqual([])
   })
 
   test('should name the run folder after its process and remove folders of runs that died', () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!
-    const stale = path.join(os.tmpdir(), `pgtestbed-vitest-${dead}-stale`)
-    const live = path.join(os.tmpdir(), `pgtestbed-vitest-${process.pid}-live`)
+    const stale = path.join(os.tmpdir(), `pgtestbed-run-${dead}-stale`)
+    const live = path.join(os.tmpdir(), `pgtestbed-run-${process.pid}-live`)
     for (const dir of [stale, live]) {
       mkdirSync(dir, { recursive: true })
       made.push(dir)
     }
     const dir = runDir()
-    expect(path.basename(dir)).toMatch(new RegExp(`^pgtestbed-vitest-${process.pid}-`))
+    expect(path.basename(dir)).toMatch(new RegExp(`^pgtestbed-run-${process.pid}-`))
     expect(existsSync(stale)).toBe(false)
     expect(existsSync(live)).toBe(true)
   })

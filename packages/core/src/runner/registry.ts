@@ -1,0 +1,171 @@
+import { formatDiagnostics, formatError } from '../diagnostics.js'
+import { isPgtestbedError } from '../errors.js'
+import type { Reporter } from '../progress.js'
+import { startTestbed } from '../testbed/start.js'
+import type { Testbed, TestbedOptions } from '../testbed/types.js'
+import type { RunnerOptions } from './options.js'
+
+/** Why a testbed is not usable right now (watch mode): test files fail with it. */
+export interface TestbedFailure {
+  code: string
+  message: string
+}
+
+/** One testbed of a run, shared by the projects whose options have the same key. */
+export interface RegistryEntry<T> {
+  readonly key: string
+  readonly options: RunnerOptions
+  readonly reporter: Reporter
+  /** Put before the summary lines (a project among several). */
+  readonly label: string | undefined
+  testbed: Testbed | undefined
+  /** Set (watch mode only) when the testbed could not start or refresh. */
+  error: TestbedFailure | undefined
+  /** What the adapter keeps per testbed. */
+  readonly data: T
+}
+
+/** Options of {@link TestbedRegistry.open}. */
+export interface OpenTestbedOptions<T> {
+  reporter: Reporter
+  /** Watch mode: a testbed that cannot start stays registered with its error, to retry on rerun. */
+  watch: boolean
+  label?: string
+  /** Testbed options set by the adapter over the project's (e.g. a server URL to share). */
+  overrides?: Partial<TestbedOptions>
+  /** The adapter's own data for a new entry. */
+  data: () => T
+}
+
+function failureOf(error: unknown): TestbedFailure {
+  return { code: isPgtestbedError(error) ? error.code : 'UNKNOWN', message: formatError(error) }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
+
+/**
+ * The testbeds of one run, by options key: started on first use, shared by later projects with
+ * the same options, refreshed before watch-mode reruns (one line saying what happened), closed at
+ * the end. Every adapter's main process keeps one.
+ *
+ * @example
+ * const registry = new TestbedRegistry<void>()
+ * const entry = await registry.open(options, { reporter, watch: false, data: () => undefined })
+ * await registry.close(entry)
+ */
+export class TestbedRegistry<T> {
+  readonly #entries = new Map<string, Promise<RegistryEntry<T>>>()
+
+  /**
+   * The testbed for `options`, started on first use and printed as one summary line plus its
+   * warnings. When it cannot start: in watch mode the entry keeps the error; otherwise the error
+   * is thrown and nothing is remembered.
+   */
+  open(options: RunnerOptions, how: OpenTestbedOptions<T>): Promise<RegistryEntry<T>> {
+    const existing = this.#entries.get(options.key)
+    if (existing) return existing
+    const entry: RegistryEntry<T> = {
+      key: options.key,
+      options,
+      reporter: how.reporter,
+      label: how.label,
+      testbed: undefined,
+      error: undefined,
+      data: how.data(),
+    }
+    const opening = this.#start(entry, how.overrides).then(
+      () => entry,
+      (error: unknown) => {
+        if (!how.watch) throw error
+        entry.error = failureOf(error)
+        entry.reporter.warn(
+          `[${entry.error.code}] ${entry.error.message}\n(tests fail until this is fixed; saving a file reruns them)`,
+        )
+        return entry
+      },
+    )
+    this.#entries.set(options.key, opening)
+    opening.catch(() => {
+      if (this.#entries.get(options.key) === opening) this.#entries.delete(options.key)
+    })
+    return opening
+  }
+
+  /** The entries that opened (with a testbed or, in watch mode, an error). */
+  async entries(): Promise<RegistryEntry<T>[]> {
+    const settled = await Promise.allSettled(this.#entries.values())
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+  }
+
+  async #start(entry: RegistryEntry<T>, overrides: Partial<TestbedOptions> = {}): Promise<void> {
+    const testbed = await startTestbed({
+      ...entry.options.testbed,
+      ...overrides,
+      reporter: entry.reporter,
+    })
+    entry.testbed = testbed
+    entry.error = undefined
+    this.#info(entry, testbed.summary)
+    this.#warnings(entry, testbed)
+  }
+
+  #info(entry: RegistryEntry<T>, line: string): void {
+    entry.reporter.info(entry.label ? `${entry.label}: ${line}` : line)
+  }
+
+  #warnings(entry: RegistryEntry<T>, testbed: Testbed): void {
+    const warnings = testbed.diagnostics
+    if (warnings.length === 0) return
+    const cwd = entry.options.testbed.cwd
+    entry.reporter.warn(
+      `${plural(warnings.length, 'warning')} about the migrations (the run goes on):\n${formatDiagnostics(warnings, cwd ? { cwd } : {})}`,
+    )
+  }
+
+  /**
+   * Watch mode, before a rerun: starts the testbed if it had failed, else rediscovers the
+   * migrations and builds a new template when they changed. Prints one line saying which
+   * happened; an error is kept on the entry (test files fail with it) instead of thrown.
+   */
+  async refresh(entry: RegistryEntry<T>): Promise<void> {
+    const started = performance.now()
+    try {
+      if (!entry.testbed) {
+        await this.#start(entry)
+        return
+      }
+      const result = await entry.testbed.refresh()
+      entry.error = undefined
+      const template = entry.testbed.template
+      const short = template.name.slice(0, 'pgtestbed_tpl_'.length + 8)
+      if (result.changed) {
+        const count = plural(entry.testbed.set.migrations.length, 'migration')
+        const ms = Math.round(performance.now() - started)
+        this.#info(
+          entry,
+          `rerun: migrations changed · ${count} · template ${short} ${template.status} · ${ms} ms`,
+        )
+        this.#warnings(entry, entry.testbed)
+      } else {
+        this.#info(entry, `rerun: migrations unchanged · template ${short} reused`)
+      }
+    } catch (error) {
+      entry.error = failureOf(error)
+      entry.reporter.warn(
+        `rerun: [${entry.error.code}] ${entry.error.message}\n(tests fail until this is fixed)`,
+      )
+    }
+  }
+
+  /**
+   * Forgets the entry and closes its testbed, keeping an embedded server running when `keepServer`
+   * (a test file kept its database, so its URL must keep working).
+   */
+  async close(entry: RegistryEntry<T>, options: { keepServer?: boolean } = {}): Promise<void> {
+    const pending = this.#entries.get(entry.key)
+    if (pending && (await pending.catch(() => undefined)) === entry) this.#entries.delete(entry.key)
+    await entry.testbed?.close(options.keepServer ? { keepServer: true } : {})
+  }
+}

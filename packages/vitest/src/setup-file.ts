@@ -23,6 +23,7 @@ const file = await openTestFile(inject('pgtestbed'), {
 // A plain function without parameters: Vitest reads a hook's first parameter as fixtures.
 // Vitest 3 passes the file task first, Vitest 4.1+ second.
 afterAll(async function () {
+  // biome-ignore lint/complexity/noArguments: a declared parameter would be read as fixtures (above)
   const task = [...arguments].find(
     (arg): arg is TaskLike => typeof (arg as TaskLike | null)?.filepath === 'string',
   )

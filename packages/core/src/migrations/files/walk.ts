@@ -60,7 +60,7 @@ export function walkMigrationsFolder(dir: string): FolderListing {
         listing.lineBreakNames.push(rel)
         continue
       }
-      let target: Stats | undefined = undefined
+      let target: Stats | undefined
       if (child.isSymbolicLink()) {
         try {
           target = statSync(abs)

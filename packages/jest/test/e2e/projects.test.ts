@@ -52,11 +52,13 @@ describe('per-file environment options in a docblock', () => {
     expect(result.stderr).toMatch(/PASS test\/other\.test\.js/)
     // A file whose own migrations fail: that file fails with our message, and nothing else does.
     expect(result.stderr).toMatch(/FAIL test\/broken\.test\.js\n\s+● Test suite failed to run/)
+    // PostgreSQL's parser rejects it, so lint stops it before anything is applied.
     expect(result.stderr).toContain(
-      'pgtestbed APPLY_FAILED: failed to apply migration 00001_create_broken.sql',
+      'pgtestbed LINT_FAILED: lint found problems in the migrations in broken: 1 error',
     )
-    expect(result.stderr).toContain('ERROR 42601: syntax error at or near ")"')
-    expect(result.stderr).toContain('  file: broken/00001_create_broken.sql:2')
+    expect(result.stderr).toContain(
+      'broken/00001_create_broken.sql:2  error LINT_PARSE_FAILED PostgreSQL\'s parser rejects this statement (syntax error at or near ")")',
+    )
     expect(result.stderr).not.toMatch(/^\s+at .+\(\/.+:\d+:\d+\)$/m)
     expect(result.stderr).toContain('Tests:       2 passed, 2 total')
     expect((await databasesOf(path.join(copy.dir, 'other'))).map((d) => d.kind)).toEqual([

@@ -10,12 +10,12 @@ const { defer, fixture, reportDir } = useCleanups()
 const POOLS = ['forks', 'threads', 'vmThreads', 'vmForks'] as const
 // Debugging one pool: E2E_POOLS=vmForks.
 const pools = process.env.E2E_POOLS?.split(',') ?? POOLS
-// vmForks is left out on 3.2 and 5: a run there sometimes never finishes (an open problem,
-// seen with and without isolation).
+// The vm pools are left out on 3.2 and 5: there a run passes its files but sometimes never exits
+// (an open problem, seen with and without isolation); the README says they are verified on 4.1.
 const LANES = [
-  { lane: 'v3', version: '3.2', skip: ['vmForks'] },
+  { lane: 'v3', version: '3.2', skip: ['vmThreads', 'vmForks'] },
   { lane: 'v4', version: '4.1', skip: [] },
-  { lane: 'v5', version: '5', skip: ['vmForks'] },
+  { lane: 'v5', version: '5', skip: ['vmThreads', 'vmForks'] },
 ] as const
 
 // One fixture copy per Vitest version (so one template), run once per pool and isolation: every

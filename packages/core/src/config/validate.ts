@@ -206,11 +206,18 @@ function checkKeys(
 /**
  * Checks what a config file exported and returns it typed; every problem is listed at once.
  *
+ * `ownKeys` are keys the caller accepts and checks itself (a runner's own options): they are not
+ * reported, and an unknown key's message lists them with the config's.
+ *
  * @throws PgtestbedError INVALID_OPTIONS naming each bad key, what it accepts and the file.
  * @example
  * validateConfig({ migrations: './db' }, '/repo/pgtestbed.config.json') // { migrations: './db' }
  */
-export function validateConfig(value: unknown, file: string): PgtestbedConfig {
+export function validateConfig(
+  value: unknown,
+  file: string,
+  ownKeys: readonly string[] = [],
+): PgtestbedConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PgtestbedError(
       'INVALID_OPTIONS',
@@ -223,7 +230,12 @@ export function validateConfig(value: unknown, file: string): PgtestbedConfig {
     )
   }
   const problems: string[] = []
-  checkKeys(value as Record<string, unknown>, CONFIG_SHAPE, '', problems)
+  // Keys a runner adds (Vitest's `projects`, `configFile`) are its to check, but an unknown key's
+  // message must list them with the rest.
+  const shape = ownKeys.length
+    ? { ...CONFIG_SHAPE, ...Object.fromEntries(ownKeys.map((k): [string, Check] => [k, () => {}])) }
+    : CONFIG_SHAPE
+  checkKeys(value as Record<string, unknown>, shape, '', problems)
   if (problems.length > 0) {
     throw new PgtestbedError(
       'INVALID_OPTIONS',

@@ -28,6 +28,8 @@ export interface RunnerOptionsInput {
    * nearest one from `root` up to the workspace root; none is fine.
    */
   configFile?: string | false
+  /** Keys of the runner's own options (checked by the adapter), named when a key is unknown. */
+  runnerKeys?: readonly string[]
 }
 
 /** One project's options after merging and checking: what the runner layer works with. */
@@ -73,7 +75,7 @@ function stableJson(value: unknown): string {
  * @throws PgtestbedError INVALID_OPTIONS for an unknown or mistyped key, CONFIG_LOAD_FAILED.
  */
 export async function resolveRunnerOptions(input: RunnerOptionsInput): Promise<RunnerOptions> {
-  validateConfig(input.options, input.where)
+  validateConfig(input.options, input.where, input.runnerKeys)
   if (input.project?.options !== undefined)
     validateConfig(input.project.options, input.project.where)
   const file = input.configFile

@@ -1,4 +1,4 @@
-import { formatDiagnostics, formatError } from '../diagnostics.js'
+import { formatError } from '../diagnostics.js'
 import { isPgtestbedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
 import { startTestbed } from '../testbed/start.js'
@@ -115,12 +115,17 @@ export class TestbedRegistry<T> {
     entry.reporter.info(entry.label ? `${entry.label}: ${line}` : line)
   }
 
+  /**
+   * One line for the warnings about the migrations (how many, in how many files, and the command
+   * that shows them): a test run, a watch rerun or a commit should not scroll past dozens of
+   * findings a team may have accepted. `pgtestbed check` prints the details.
+   */
   #warnings(entry: RegistryEntry<T>, testbed: Testbed): void {
     const warnings = testbed.diagnostics
     if (warnings.length === 0) return
-    const cwd = entry.options.testbed.cwd
+    const files = new Set(warnings.map((d) => d.file ?? '')).size
     entry.reporter.warn(
-      `${plural(warnings.length, 'warning')} about the migrations (the run goes on):\n${formatDiagnostics(warnings, cwd ? { cwd } : {})}`,
+      `${plural(warnings.length, 'warning')} about the migrations in ${plural(files, 'file')} (the run goes on; \`npx pgtestbed check\` shows them)`,
     )
   }
 

@@ -37,6 +37,7 @@ export async function resolveProjectOptions(
     options: own,
     where,
     project: { options: projects?.[place.name], where: `${where}, projects.${place.name}` },
+    runnerKeys: ['projects', 'configFile'],
     ...(configFile === undefined ? {} : { configFile }),
   })
 }

@@ -207,12 +207,15 @@ export async function projectDatabases(
         WHERE d.datname LIKE 'pgtestbed\\_%' AND shobj_description(d.oid, 'pg_database') LIKE $1`,
       [`%"project":"${projectKey}"%`],
     )
-    return rows.map((row) => {
-      const record = JSON.parse(row.comment.slice('pgtestbed:'.length)) as {
-        kind: string
-        kept?: boolean
+    return rows.flatMap((row) => {
+      // A foreign lookalike's comment may start like a record and not be one: not ours, skip it.
+      let record: { kind: string; kept?: boolean }
+      try {
+        record = JSON.parse(row.comment.slice('pgtestbed:'.length))
+      } catch {
+        return []
       }
-      return { name: row.name, kind: record.kind, kept: record.kept === true }
+      return [{ name: row.name, kind: record.kind, kept: record.kept === true }]
     })
   })
 }

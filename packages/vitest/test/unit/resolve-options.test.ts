@@ -106,6 +106,12 @@ describe('resolveProjectOptions', () => {
       'invalid pgtestbed config in the pgtestbed() plugin options in /repo/vitest.config.ts',
     )
     expect(error.message).toContain('unknown key `migration` (did you mean `migrations`?)')
+    // The plugin's own keys are named among the accepted ones, and guessed for a typo.
+    expect(error.message).toMatch(/accepted keys: .*, projects, configFile$/m)
+    const typo = await rejection(
+      resolveProjectOptions({ project: {} } as never, { root, name: '', configFile: undefined }),
+    )
+    expect(typo.message).toContain('unknown key `project` (did you mean `projects`?)')
   })
 
   test('should reject a bad projects entry naming the project', async () => {

@@ -1,0 +1,60 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { silentReporter, type Reporter } from '../../src/progress.js'
+import { resolveRunnerOptions } from '../../src/runner/options.js'
+import { TestbedRegistry } from '../../src/runner/registry.js'
+import { closeAdminPools } from '../../src/templates/admin.js'
+import { TEST_SERVER_URL } from '../helpers/pg.js'
+
+afterAll(() => closeAdminPools())
+
+/** A reporter that keeps what it is told. */
+function recorder(): Reporter & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    step: () => silentReporter.step(''),
+    info: (text) => lines.push(`info ${text}`),
+    warn: (text) => lines.push(`warn ${text}`),
+  }
+}
+
+describe('the runner registry', () => {
+  it('should print the warnings about the migrations as one line naming the command that shows them', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pgtestbed-registry-'))
+    try {
+      await mkdir(path.join(root, 'migrations'))
+      const goose = (table: string) =>
+        `-- +goose Up\nCREATE TABLE ${table} (id int);\n\n-- +goose Down\nDROP TABLE ${table};\n`
+      // Gaps in the versions (2 and 4 are missing): a warning on each of two files.
+      await writeFile(path.join(root, 'migrations', '001_a.sql'), goose('a'))
+      await writeFile(path.join(root, 'migrations', '003_b.sql'), goose('b'))
+      await writeFile(path.join(root, 'migrations', '005_c.sql'), goose('c'))
+      const options = await resolveRunnerOptions({
+        root,
+        options: { url: TEST_SERVER_URL, lint: false },
+        where: 'this test',
+        configFile: false,
+      })
+      const reporter = recorder()
+      const registry = new TestbedRegistry<void>()
+      const entry = await registry.open(options, { reporter, watch: false, data: () => undefined })
+      try {
+        const warnings = reporter.lines.filter((l) => l.startsWith('warn '))
+        expect(warnings).toEqual([
+          'warn 2 warnings about the migrations in 2 files (the run goes on; `npx pgtestbed check` shows them)',
+        ])
+        expect(entry.testbed?.diagnostics.map((d) => d.code)).toEqual([
+          'VERSION_GAP',
+          'VERSION_GAP',
+        ])
+      } finally {
+        await registry.close(entry)
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})

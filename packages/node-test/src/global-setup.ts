@@ -9,6 +9,7 @@ import {
   readKeptDatabases,
   removeRunDir,
 } from '@pgtestbed/core/runner'
+import { isPgtestbedError } from '@pgtestbed/core'
 import { CONTEXT_VAR, openTestbed, type OpenedTestbed } from './testbed.js'
 
 let run: { opened: OpenedTestbed; runDir: string; shellUrl: string | undefined } | undefined
@@ -24,9 +25,13 @@ export async function globalSetup(): Promise<void> {
     opened = await openTestbed(process.cwd(), runDir)
   } catch (error) {
     removeRunDir(runDir)
-    throw new Error(
+    // Node prints the error's stack: it gets core's rendering and no frames, which are noise here.
+    const clean = new Error(
       `${formatError(error)}\n(no test ran: pgtestbed checks the migrations and prepares the database before any test starts)`,
     )
+    clean.name = isPgtestbedError(error) ? `PgtestbedError [${error.code}]` : 'PgtestbedError'
+    clean.stack = `${clean.name}: ${clean.message}`
+    throw clean
   }
   const envVar = opened.context.envVar
   run = { opened, runDir, shellUrl: process.env[envVar] }

@@ -1,7 +1,7 @@
 // `node --test --import @pgtestbed/node-test`: loaded first in every test file's process (node
 // --test passes `--import` to each one), before the file's own imports, so code that reads
 // DATABASE_URL at import time sees the file's own database.
-import { openTestFile, type TestFile } from '@pgtestbed/core/worker'
+import { formatError, noTestDatabase, openTestFile, type TestFile } from '@pgtestbed/core/worker'
 import { afterEach } from 'node:test'
 import { CONTEXT_VAR, openTestbed, type OpenedTestbed } from './testbed.js'
 
@@ -28,9 +28,31 @@ async function contextOrOwnTestbed(): Promise<{ file: TestFile; own?: OpenedTest
   }
 }
 
+/**
+ * Ends this process before the test file loads: `node --test` shows the file as failed, with
+ * core's rendering of the error (code, file, line, fix) above it instead of a stack trace.
+ */
+function fail(error: unknown): never {
+  process.stderr.write(`[pgtestbed] ${formatError(error)}\n`)
+  process.exit(1)
+}
+
+const isolationNone = process.execArgv.some((arg) =>
+  /^--(experimental-)?test-isolation=none$/.test(arg),
+)
+if (isolationNone) {
+  // Every file would run in this one process, with one database and one DATABASE_URL.
+  fail(
+    noTestDatabase(
+      '@pgtestbed/node-test runs with --test-isolation=none',
+      'leave --test-isolation at its default (process): each test file then runs in a process of its own, with a database of its own',
+    ),
+  )
+}
+
 // `node --test` itself (given this module through NODE_OPTIONS) runs no test file.
 if (!process.execArgv.includes('--test')) {
-  const { file, own } = await contextOrOwnTestbed()
+  const { file, own } = await contextOrOwnTestbed().catch(fail)
   let failed = false
   // Runs after every test, nested ones too: the file failed when one of them did.
   afterEach((t) => {

@@ -167,4 +167,20 @@ describe.each(lanes)('$name', ({ node, extra }) => {
     const left = await databasesOf(dir)
     expect(left.map((d) => d.kind).sort()).toEqual(['clone kept', 'template'])
   })
+
+  test('should fail the run with the broken migration, its line and the fix, without a stack trace', async () => {
+    const dir = copyFixture()
+    appendFileSync(path.join(dir, 'migrations/00001_create_notes.sql'), 'SELEC 1;\n')
+    const run = await nodeTest(node, dir, [
+      ...extra,
+      '--import',
+      '@pgtestbed/node-test',
+      ...PASSING,
+    ])
+    expect(run.code, run.output).not.toBe(0)
+    expect(run.output).toMatch(/migrations\/00001_create_notes\.sql:\d+ +error LINT_PARSE_FAILED/)
+    expect(run.output).toContain('fix: fix the SQL')
+    expect(run.output).not.toMatch(/^\W*at .*dist\//m)
+    expect(run.output).not.toContain('[fixture]')
+  })
 })

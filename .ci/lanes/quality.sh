@@ -10,6 +10,7 @@
 #     (`moduleResolution: node`) cannot resolve a subpath export, and only the plugins import it,
 #     through their bundler. The root entry is checked in every mode, node10 included.
 #   - @pgtestbed/vitest uses the esm-only profile: the plugin is ESM only, as Vitest is.
+#   - @pgtestbed/node-test uses the esm-only profile: `--import` and `--test-global-setup` load ESM.
 #   - @pgtestbed/jest leaves out ./jest-preset(.js), ./global-setup, ./global-teardown and
 #     ./environment: Jest loads those files by name from a config, no code imports them, so they
 #     carry no types. The root entry (`preset`, option types) is checked in every mode.

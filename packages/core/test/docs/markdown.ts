@@ -12,12 +12,14 @@ export const READMES = [
   'packages/core/src/lint/README.md',
   'packages/vitest/README.md',
   'packages/jest/README.md',
+  'packages/node-test/README.md',
   'examples/vitest-goose/README.md',
   'examples/jest-drizzle/README.md',
   'examples/workspace/README.md',
   'examples/vitest-prisma/README.md',
   'examples/jest-knex/README.md',
   'examples/recipes/README.md',
+  'examples/node-test/README.md',
 ] as const
 
 /** Reads a file of the repository (path relative to its root). */

@@ -47,10 +47,12 @@ describe.each([30, 29] as const)('basic project on Jest %i (PGTESTBED_URL)', (la
         String.raw`\[pgtestbed\] PostgreSQL 15 at ${HOST_PORT} · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms`,
       ),
     )
-    // Warnings are printed once for the run (not once per worker or file), with file, line and fix.
-    expect(result.stderr.split('warning LINT_LOCK_TIMEOUT_MISSING').length - 1).toBe(1)
-    expect(result.stderr).toContain('migrations/00002_add_created_at.sql:2  warning')
-    expect(result.stderr).toContain("fix: start the migration with SET lock_timeout = '5s'")
+    // Warnings are one line for the run (not one per worker or file), naming the command that
+    // shows them; the details are `pgtestbed check`'s.
+    const summary =
+      '1 warning about the migrations in 1 file (the run goes on; `npx pgtestbed check` shows them)'
+    expect(result.stderr.split(summary).length - 1).toBe(1)
+    expect(result.stderr).not.toContain('LINT_LOCK_TIMEOUT_MISSING')
     const reports = readReports(out)
     expect(Object.keys(reports).sort()).toEqual(['one', 'three', 'two'])
     const databases = Object.values(reports).map((r) => r.database)

@@ -86,5 +86,5 @@ describe('watch mode', () => {
     // Every run dropped its clones (and the failed build left nothing); the templates stay.
     const left = await databasesOf(path.join(copy.dir, 'migrations'))
     expect(left.map((d) => d.kind)).toEqual(['template', 'template', 'template'])
-  })
+  }, 300_000) // several Jest reruns in one test: generous on a loaded 2-core CI machine
 })

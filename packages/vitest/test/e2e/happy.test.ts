@@ -23,9 +23,11 @@ describe('a project with the plugin, on the machine PostgreSQL (PGTESTBED_URL)',
         String.raw`\[pgtestbed\] PostgreSQL 15 at ${HOST_PORT} · goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built · 1 warning · \d+ ms`,
       ),
     )
-    // The lint warning is printed once, with its file, line and fix.
-    expect(run.stderr.match(/LINT_LOCK_TIMEOUT_MISSING/g)).toHaveLength(1)
-    expect(run.stderr).toContain('migrations/00002_normalise_email.sql:11  warning')
+    // The lint warning is one line for the run, naming the command that shows the details.
+    const summary =
+      '1 warning about the migrations in 1 file (the run goes on; `npx pgtestbed check` shows them)'
+    expect(run.stderr.split(summary).length - 1).toBe(1)
+    expect(run.stderr).not.toContain('LINT_LOCK_TIMEOUT_MISSING')
 
     const reports = readReports(out)
     expect(Object.keys(reports).sort()).toEqual(['alpha', 'beta', 'gamma'])

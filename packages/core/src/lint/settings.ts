@@ -1,5 +1,5 @@
 import path from 'node:path'
-import picomatch from 'picomatch'
+import { folderGlobs } from '../internal/folder-globs.js'
 import { PgtestbedError } from '../errors.js'
 import {
   isLintRuleCode,
@@ -118,16 +118,9 @@ export function checkOverrides(overrides: unknown, where: string): CheckedOverri
     }
     const rules = resolveLintRules(item.rules ?? {}, `${where}[${i}].rules`)
     const given = Object.keys(item.rules ?? {}) as LintRuleCode[]
-    const matches = picomatch(
-      (files as string[]).map((g) => g.replace(/^\.\//, '').replace(/\/+$/, '')),
-      { dot: true },
-    )
     return {
       rules: Object.fromEntries(given.map((code) => [code, rules[code]])),
-      matches: (relative: string) => {
-        const parts = relative.split('/')
-        return parts.some((_, k) => matches(parts.slice(0, k + 1).join('/')))
-      },
+      matches: folderGlobs(files as string[]),
     }
   })
 }

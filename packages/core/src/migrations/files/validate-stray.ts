@@ -1,6 +1,6 @@
-import picomatch from 'picomatch'
 import path from 'node:path'
 import type { Diagnostic } from '../../diagnostics.js'
+import { folderGlobs } from '../../internal/folder-globs.js'
 import { DEFAULT_MANIFEST_FILE } from '../types.js'
 import { isTopLevel, nextVersion, proposeName } from './formats/file-names.js'
 import type { MigrationFormat, MigrationSet } from '../types.js'
@@ -63,7 +63,7 @@ export function checkStrayFiles(
   entries: readonly string[],
   ignore: readonly string[] = [],
 ): Diagnostic[] {
-  const ignored = ignoredBy(ignore)
+  const ignored = folderGlobs(ignore)
   const known = new Set(set.files)
   for (const d of set.diagnostics) {
     if (d.file) known.add(d.file)
@@ -113,20 +113,4 @@ export function checkStrayFiles(
     })
   }
   return out
-}
-
-/**
- * A test for "the user said this is not a migration": the entry, or a folder above it, matches one
- * of the globs (`archive` and `archive/**` both cover `archive/2019/001.sql`).
- */
-function ignoredBy(globs: readonly string[]): (entry: string) => boolean {
-  if (globs.length === 0) return () => false
-  const matches = picomatch(
-    globs.map((g) => g.replace(/^\.\//, '').replace(/\/+$/, '')),
-    { dot: true },
-  )
-  return (entry) => {
-    const parts = entry.split('/')
-    return parts.some((_, i) => matches(parts.slice(0, i + 1).join('/')))
-  }
 }

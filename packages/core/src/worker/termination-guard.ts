@@ -31,8 +31,11 @@ interface Guard {
   listener: Listener | undefined
 }
 
-// On globalThis: the ESM and CJS builds, and a runner's several module registries, may each load
-// this module; they must share one guard, or one copy would set aside the other's listener.
+// On `process`, the one object every copy of this module sees: the ESM and CJS builds, a runner's
+// several module registries and Vitest's vm pools (a fresh globalThis per test file, one process)
+// may each load this module. They must share one guard: with one per copy, a copy would set aside
+// another's listener, and that listener, restored after its copy had released, rethrew every
+// later error to itself forever (a vm-pool run that spun and never finished).
 const GUARD_KEY = Symbol.for('pgtestbed.terminationGuard.v1')
 
 interface ErrorLike {
@@ -41,7 +44,7 @@ interface ErrorLike {
 }
 
 function guard(): Guard {
-  const holder = globalThis as Record<symbol, Guard | undefined>
+  const holder = process as unknown as Record<symbol, Guard | undefined>
   return (holder[GUARD_KEY] ??= {
     until: 0,
     timer: undefined,

@@ -67,6 +67,21 @@ describe('withTerminationGuard', () => {
     vi.advanceTimersByTime(2_500)
     expect(process.listeners('uncaughtException')).toEqual([runnerListener])
   })
+
+  test('should keep one guard across fresh global scopes, as Vitest’s vm pools give each file', async () => {
+    // The next file's drop starts inside the previous one's grace period, from a module copy
+    // whose globalThis is new (here: the same copy with its global key removed).
+    vi.useFakeTimers()
+    await withTerminationGuard(async () => {})
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for('pgtestbed.terminationGuard.v1')]
+    vi.advanceTimersByTime(1_000)
+    await withTerminationGuard(async () => {})
+    vi.advanceTimersByTime(5_000)
+    expect(process.listeners('uncaughtException')).toEqual([runnerListener])
+    const bug = new TypeError('a real bug')
+    uncaught(bug)
+    expect(runnerListener).toHaveBeenCalledTimes(1)
+  })
 })
 
 describe('withTerminationGuard with an error of this realm (Vitest workers)', () => {

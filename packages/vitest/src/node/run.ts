@@ -84,7 +84,7 @@ export async function acquireTestbed(
 /**
  * `'worker'` where the files of a worker may share modules (and so pools created at import):
  * with `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`), and in the vm pools,
- * whose files share them on Vitest 4.1.
+ * whose files may share them.
  */
 function scopeOf(config: ProjectHandle['config']): TestFileScope {
   const pool = config.pool ?? 'forks'

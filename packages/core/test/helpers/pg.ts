@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { SERVER_URL, withClient } from '@pgtestbed/test-support'
 import pg from 'pg'
 
 /**
  * The PostgreSQL server integration tests use. CI and this machine run one at 127.0.0.1:5432
  * (trust auth, user postgres); override with PGTESTBED_TEST_URL.
  */
-export const TEST_SERVER_URL =
-  process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const TEST_SERVER_URL = SERVER_URL
 
 /** The URL of database `name` on the test server. */
 export function testDatabaseUrl(name: string): string {
@@ -20,15 +20,7 @@ export async function queryRows<T extends pg.QueryResultRow>(
   url: string,
   sql: string,
 ): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  // A connection cut by a drop after the query must not become an uncaught error.
-  client.on('error', () => {})
-  await client.connect()
-  try {
-    return (await client.query<T>(sql)).rows
-  } finally {
-    await client.end()
-  }
+  return withClient(url, async (client) => (await client.query<T>(sql)).rows)
 }
 
 /** The names of the tables in the `public` schema of the database at `url`, sorted. */
@@ -41,14 +33,8 @@ export async function publicTables(url: string): Promise<string[]> {
 }
 
 /** Runs `fn` with a client connected to the test server's maintenance database. */
-export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_SERVER_URL })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
+export function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(TEST_SERVER_URL, fn)
 }
 
 /**

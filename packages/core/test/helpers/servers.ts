@@ -1,20 +1,13 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { killProcessesMentioning } from '@pgtestbed/test-support'
 import { memoryRootFor } from '../../src/servers/embedded/memory.js'
 import { fallbackCacheDir } from '../../src/servers/embedded/paths.js'
 import { DEFAULT_MEMORY_DIR } from '../../src/servers/embedded/storage.js'
@@ -24,6 +17,8 @@ import type { Reporter } from '../../src/progress.js'
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const coreDir = path.resolve(here, '../..')
 const fixtures = path.join(here, '../fixtures/servers')
+
+export { eventually, processesMentioning } from '@pgtestbed/test-support'
 
 /**
  * Bundles a fixture script (and pgtestbed's TypeScript it imports) into one ESM file that plain
@@ -53,24 +48,6 @@ export async function bundleFixture(name: string): Promise<string> {
   return outfile
 }
 
-/** Pids of live processes whose command line mentions `text` (a data folder). Linux only. */
-export function processesMentioning(text: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (/\) Z /.test(stat)) continue
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(text)) {
-        pids.push(Number(entry))
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids
-}
-
 /** True when something accepts TCP connections on 127.0.0.1:`port`. */
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -81,16 +58,6 @@ export function portOpen(port: number): Promise<boolean> {
     })
     socket.once('error', () => resolve(false))
   })
-}
-
-/** Polls `check` every 20 ms until it is true or `timeoutMs` passes; returns its last value. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 /**
@@ -142,13 +109,7 @@ export async function cleanupCacheDir(cacheDir: string): Promise<void> {
   await stopEmbeddedServer({ cacheDir, force: true, removeData: true }).catch(() => [])
   for (const base of [cacheDir, fallbackCacheDir(cacheDir)]) {
     for (const dir of [base, memoryRootFor(DEFAULT_MEMORY_DIR, base)]) {
-      for (const pid of processesMentioning(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {
-          // Already gone.
-        }
-      }
+      killProcessesMentioning(dir)
       rmSync(dir, { recursive: true, force: true })
     }
   }

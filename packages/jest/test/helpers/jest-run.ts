@@ -17,9 +17,7 @@ function runsDir(lane: Lane): string {
     : path.join(PACKAGE_DIR, 'test/.runs')
 }
 
-/** The URL of the machine's PostgreSQL (trust auth), used through `PGTESTBED_URL`. */
-export const SERVER_URL =
-  process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export { SERVER_URL } from '@pgtestbed/test-support'
 
 /** A scratch copy of a fixture project. Remove it with {@link FixtureCopy.remove}. */
 export interface FixtureCopy {

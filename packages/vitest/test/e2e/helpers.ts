@@ -16,16 +16,22 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_MEMORY_DIR, stopEmbeddedServer } from '@pgtestbed/core'
-import pg from 'pg'
+import { killProcessesMentioning, memoryFoldersOf } from '@pgtestbed/test-support'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** packages/vitest */
 export const packageDir = path.resolve(here, '../..')
 const fixturesDir = path.join(packageDir, 'test/fixtures')
 
-/** The machine's PostgreSQL (trust auth), used through PGTESTBED_URL by most tests. */
-export const SERVER_URL =
-  process.env.PGTESTBED_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export {
+  dropOwnedDatabases as dropProjectDatabases,
+  eventually,
+  memoryFoldersOf,
+  ownedDatabases as projectDatabases,
+  processesMentioning,
+  SERVER_URL,
+  withClient,
+} from '@pgtestbed/test-support'
 
 /** A Vitest major and the Node binary it runs on. */
 export type Lane = 'v3' | 'v4' | 'v5'
@@ -180,107 +186,11 @@ export function runVitest(
   })
 }
 
-/** Runs `fn` with a client on `url`. */
-export async function withClient<T>(
-  url: string,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  client.on('error', () => {})
-  await client.connect()
-  try {
-    return await fn(client)
-  } finally {
-    await client.end()
-  }
-}
-
-/** Databases of the server whose pgtestbed record names `projectKey`, with their kind. */
-export async function projectDatabases(
-  projectKey: string,
-  url = SERVER_URL,
-): Promise<Array<{ name: string; kind: string; kept: boolean }>> {
-  return withClient(url, async (client) => {
-    const { rows } = await client.query<{ name: string; comment: string }>(
-      `SELECT d.datname AS name, shobj_description(d.oid, 'pg_database') AS comment
-         FROM pg_database d
-        WHERE d.datname LIKE 'pgtestbed\\_%' AND shobj_description(d.oid, 'pg_database') LIKE $1`,
-      [`%"project":"${projectKey}"%`],
-    )
-    return rows.flatMap((row) => {
-      // A foreign lookalike's comment may start like a record and not be one: not ours, skip it.
-      let record: { kind: string; kept?: boolean }
-      try {
-        record = JSON.parse(row.comment.slice('pgtestbed:'.length))
-      } catch {
-        return []
-      }
-      return [{ name: row.name, kind: record.kind, kept: record.kept === true }]
-    })
-  })
-}
-
-/**
- * Drops every database of `projectKey` (the fixture's templates and anything a failed test left),
- * so tests leave the shared server as they found it. Only our own temp folders' keys are passed.
- */
-export async function dropProjectDatabases(projectKey: string, url = SERVER_URL): Promise<void> {
-  const databases = await projectDatabases(projectKey, url)
-  await withClient(url, async (client) => {
-    for (const { name } of databases) {
-      const quoted = `"${name.replace(/"/g, '""')}"`
-      await client.query(`ALTER DATABASE ${quoted} IS_TEMPLATE false`)
-      await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`)
-    }
-  })
-}
-
 /** A temp cache folder for the embedded server, reachable by its OS user (0755). */
 export function tempCacheDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pgtestbed-vitest-e2e-cache-'))
   chmodSync(dir, 0o755)
   return dir
-}
-
-/** Pids of live processes whose command line mentions `text` (a data folder). Linux only. */
-export function processesMentioning(text: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ')
-      if (cmdline.includes(text)) pids.push(Number(entry))
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids
-}
-
-/**
- * The folders in `/dev/shm` holding the data of the embedded server of `cacheDir` (memory
- * storage, the default on Linux): the `pgtestbed-*` folders whose owner file names `cacheDir`.
- */
-export function memoryFoldersOf(cacheDir: string): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(DEFAULT_MEMORY_DIR).filter((name) => name.startsWith('pgtestbed-'))
-  } catch {
-    return []
-  }
-  return names
-    .map((name) => path.join(DEFAULT_MEMORY_DIR, name))
-    .filter((dir) => {
-      try {
-        const owner = JSON.parse(readFileSync(path.join(dir, 'owner.json'), 'utf8')) as {
-          cacheDir?: string
-        }
-        return owner.cacheDir === cacheDir
-      } catch {
-        return false
-      }
-    })
 }
 
 /**
@@ -290,25 +200,9 @@ export function memoryFoldersOf(cacheDir: string): string[] {
  */
 export async function removeCacheDir(cacheDir: string): Promise<void> {
   await stopEmbeddedServer({ cacheDir, force: true, removeData: true }).catch(() => [])
-  for (const dir of [cacheDir, ...memoryFoldersOf(cacheDir)]) {
-    for (const pid of processesMentioning(dir)) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // Already gone.
-      }
-    }
+  for (const dir of [cacheDir, ...memoryFoldersOf(cacheDir, DEFAULT_MEMORY_DIR)]) {
+    killProcessesMentioning(dir)
     rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** Polls `check` every 50 ms until it holds or `timeoutMs` passes; returns its last value. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * `MEMORY_FULL`: what happens when the RAM-backed folder holding the embedded server's data runs
+ * short. PostgreSQL reports it as SQLSTATE 53100 (disk_full: "could not extend file …: No space
+ * left on device", "could not write to file …") during a build or a clone; a full WAL write makes
+ * the server PANIC, which pgtestbed sees as a lost server whose log says "No space left on device".
+ * pgtestbed turns each into one error that says how full the folder is, whose data fills it, and
+ * the ways out.
+ * @module
+ */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { PgtestbedError } from '../../errors.js'
+import { MEMORY_BUDGET_ENV, memorySpace, memoryUsage } from './budget.js'
+import { EMBEDDED_STORAGE_ENV, formatBytes } from './storage.js'
+
+const OUT_OF_SPACE = /No space left on device|could not extend file/i
+
+/**
+ * True when `error` (or one of its causes) says the file system is full: SQLSTATE 53100, ENOSPC,
+ * or PostgreSQL's words for it.
+ *
+ * @example
+ * isOutOfSpace(Object.assign(new Error('could not extend file "base/1/2": No space left on device'), { code: '53100' })) // true
+ */
+export function isOutOfSpace(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (code === '53100' || code === 'ENOSPC' || OUT_OF_SPACE.test(e.message)) return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** True when the last 16 KiB of the server's log say it ran out of space. */
+function logSaysOutOfSpace(logFile: string): boolean {
+  try {
+    const size = statSync(logFile).size
+    const length = Math.min(size, 16 * 1024)
+    const buffer = Buffer.alloc(length)
+    const fd = openSync(logFile, 'r')
+    try {
+      readSync(fd, buffer, 0, length, size - length)
+    } finally {
+      closeSync(fd)
+    }
+    return OUT_OF_SPACE.test(buffer.toString('utf8'))
+  } catch {
+    return false
+  }
+}
+
+/** Where the data of a server whose log is `logFile` lives in memory (its `memory.json`). */
+export function memoryDirOfServerLog(logFile: string): string | undefined {
+  try {
+    const record = JSON.parse(
+      readFileSync(path.join(path.dirname(logFile), 'memory.json'), 'utf8'),
+    ) as { memoryRoot?: unknown }
+    return typeof record.memoryRoot === 'string' ? path.dirname(record.memoryRoot) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** What the fix of `MEMORY_FULL` says. */
+const MEMORY_FULL_FIX = `Free memory: stop the servers listed and delete their data (\`pgtestbed server stop --remove-data\` in their workspace, or with \`--cache-dir <folder>\`); lower embedded.memoryBudget (or ${MEMORY_BUDGET_ENV}) so that pgtestbed evicts unused data sooner; or keep the data on disk: embedded.storage 'disk' (or ${EMBEDDED_STORAGE_ENV}=disk).`
+
+/**
+ * `MEMORY_FULL` for `memoryDir`: how full it is and which of this user's pgtestbed data folders
+ * take the most (with their cache folders, running or stopped), and the fix.
+ *
+ * @example
+ * throw memoryFullError('/dev/shm', 'building template pgtestbed_tpl_…', error)
+ */
+export function memoryFullError(memoryDir: string, doing: string, cause?: unknown): PgtestbedError {
+  const space = memorySpace(memoryDir)
+  const roots = memoryUsage(memoryDir).sort((a, b) => b.bytes - a.bytes)
+  const total = roots.reduce((sum, root) => sum + root.bytes, 0)
+  const listed = roots
+    .slice(0, 5)
+    .map(
+      (root) =>
+        `${formatBytes(root.bytes)} ${root.cacheDir ?? root.memoryRoot} (${root.running ? 'running' : 'stopped'}${root.kept.length > 0 ? `, ${root.kept.length} kept database(s)` : ''})`,
+    )
+  const whose =
+    roots.length === 0
+      ? 'none of it is pgtestbed data of this user'
+      : `pgtestbed's data folders there take ${formatBytes(total)}: ${listed.join(', ')}${roots.length > listed.length ? `, and ${roots.length - listed.length} more` : ''}`
+  const fullness = space ? ` (${formatBytes(space.free)} free of ${formatBytes(space.size)})` : ''
+  return new PgtestbedError(
+    'MEMORY_FULL',
+    `${doing}: the embedded server keeps its data in memory and ${memoryDir} is full${fullness}; ${whose}`,
+    { cause, fix: MEMORY_FULL_FIX },
+  )
+}
+
+/**
+ * `MEMORY_FULL` when `error` is the file system of a server's data in memory running out of space
+ * (a 53100 error, or a lost server whose log says so), else `undefined`.
+ *
+ * @example
+ * throw memoryFullOf(error, { memoryDir, logFile, doing: 'cloning …' }) ?? error
+ */
+export function memoryFullOf(
+  error: unknown,
+  where: { memoryDir: string | undefined; logFile?: string | undefined; doing: string },
+): PgtestbedError | undefined {
+  if (where.memoryDir === undefined) return undefined
+  const lost = (error as { code?: unknown } | undefined)?.code === 'SERVER_LOST'
+  const full =
+    isOutOfSpace(error) || (lost && where.logFile !== undefined && logSaysOutOfSpace(where.logFile))
+  return full ? memoryFullError(where.memoryDir, where.doing, error) : undefined
+}

@@ -264,7 +264,9 @@ export function buildProgram(context: CliContext): Command {
     .action(
       async (flags: { config?: string; cacheDir?: string; format: string; showUrl?: boolean }) => {
         const { runServerStatus } = await import('./server-command.js')
-        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
+        const embedded = (await settingsOf({ ...(flags.config ? { config: flags.config } : {}) }))
+          .server.embedded
+        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output, embedded))
       },
     )
   withCacheDir(server.command('stop'))

@@ -7,29 +7,11 @@
  * the ways out.
  * @module
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
-import path from 'node:path'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { PgtestbedError } from '../../errors.js'
+import { isOutOfSpace, saysOutOfSpace } from '../../internal/out-of-space.js'
 import { MEMORY_BUDGET_ENV, memorySpace, memoryUsage } from './budget.js'
 import { EMBEDDED_STORAGE_ENV, formatBytes } from './storage.js'
-
-const OUT_OF_SPACE = /No space left on device|could not extend file/i
-
-/**
- * True when `error` (or one of its causes) says the file system is full: SQLSTATE 53100, ENOSPC,
- * or PostgreSQL's words for it.
- *
- * @example
- * isOutOfSpace(Object.assign(new Error('could not extend file "base/1/2": No space left on device'), { code: '53100' })) // true
- */
-export function isOutOfSpace(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++) {
-    const code = (e as { code?: unknown }).code
-    if (code === '53100' || code === 'ENOSPC' || OUT_OF_SPACE.test(e.message)) return true
-    e = (e as { cause?: unknown }).cause
-  }
-  return false
-}
 
 /** True when the last 16 KiB of the server's log say it ran out of space. */
 function logSaysOutOfSpace(logFile: string): boolean {
@@ -43,21 +25,9 @@ function logSaysOutOfSpace(logFile: string): boolean {
     } finally {
       closeSync(fd)
     }
-    return OUT_OF_SPACE.test(buffer.toString('utf8'))
+    return saysOutOfSpace(buffer.toString('utf8'))
   } catch {
     return false
-  }
-}
-
-/** Where the data of a server whose log is `logFile` lives in memory (its `memory.json`). */
-export function memoryDirOfServerLog(logFile: string): string | undefined {
-  try {
-    const record = JSON.parse(
-      readFileSync(path.join(path.dirname(logFile), 'memory.json'), 'utf8'),
-    ) as { memoryRoot?: unknown }
-    return typeof record.memoryRoot === 'string' ? path.dirname(record.memoryRoot) : undefined
-  } catch {
-    return undefined
   }
 }
 

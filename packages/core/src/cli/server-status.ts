@@ -9,11 +9,7 @@ import {
 import { memoryRootOfDataDir, readMemoryRecord } from '../servers/embedded/memory.js'
 import type { EmbeddedOptions } from '../servers/embedded/server.js'
 import { DEFAULT_MEMORY_DIR, memoryDirProblem } from '../servers/embedded/storage.js'
-import {
-  embeddedServersIn,
-  fallbackCacheDir,
-  type ServerPaths,
-} from '../servers/embedded/paths.js'
+import { embeddedServersIn, fallbackCacheDir, type ServerPaths } from '../servers/embedded/paths.js'
 import { embeddedAdminUrl, isPostmasterOf, readPostmasterPid } from '../servers/embedded/process.js'
 import { knownDataDirs } from '../servers/embedded/running.js'
 import { liveLeases, readState } from '../servers/embedded/share.js'

@@ -22,7 +22,12 @@ import {
 import { memoryDirProblem } from '../../src/servers/embedded/storage.js'
 import { runServerStatus } from '../../src/cli/server-command.js'
 import { closeAdminPools, withAdminClient } from '../../src/templates/admin.js'
-import { encodeRecord, newRecord, readDatabase, writeRecord } from '../../src/templates/ownership.js'
+import {
+  encodeRecord,
+  newRecord,
+  readDatabase,
+  writeRecord,
+} from '../../src/templates/ownership.js'
 import { startTestbed } from '../../src/testbed/start.js'
 import { gooseMigration, gooseProject, type GooseProject } from '../helpers/goose-project.js'
 import { queryRows } from '../helpers/pg.js'
@@ -100,7 +105,9 @@ describe.runIf(inMemory)('the memory budget of the embedded server', () => {
     const reporter = recordingReporter()
     const report = await enforceMemoryBudget({ memoryDir, budget: used - 1, reporter })
     expect(report.evicted).toEqual([
-      expect.stringMatching(new RegExp(`^the stopped server of ${caches.a} \\(\\d+ MiB, last used 2 h ago\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^the stopped server of ${caches.a} \\(\\d+ MiB, last used 2 h ago\\)$`),
+      ),
     ])
     expect(report.freed).toBe(sizeOfA)
     expect(existsSync(root('a'))).toBe(false)
@@ -232,7 +239,10 @@ describe.runIf(inMemory)('the memory budget of the embedded server', () => {
     try {
       expect(second.template.name).not.toBe(old)
       const names = (
-        await queryRows<{ name: string }>(running!.adminUrl, 'SELECT datname AS name FROM pg_database')
+        await queryRows<{ name: string }>(
+          running!.adminUrl,
+          'SELECT datname AS name FROM pg_database',
+        )
       ).map((r) => r.name)
       expect(names).not.toContain(old)
       expect(names).toContain(second.template.name)

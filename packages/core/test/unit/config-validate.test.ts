@@ -141,7 +141,9 @@ describe('validateConfig and the options it accepts', () => {
       expect(problemsOf({ embedded: { storage } })).toEqual([])
       expect(requestedStorage(storage, {})).toBe(storage)
     }
-    expect(problemsOf({ embedded: { storage: 'ram', memoryDir: '', memoryBudget: 'lots' } })).toEqual([
+    expect(
+      problemsOf({ embedded: { storage: 'ram', memoryDir: '', memoryBudget: 'lots' } }),
+    ).toEqual([
       '  - `embedded.storage` must be "auto" | "memory" | "disk", got "ram"',
       '  - `embedded.memoryDir` must be a non-empty string, got ""',
       "  - `embedded.memoryBudget` must be bytes, a size such as '1GB' or a share such as '25%', got \"lots\"",

@@ -358,7 +358,8 @@ export async function enforceMemoryBudget(
   Object.assign(report, await evictUntil(candidates, (freed) => report.used - freed <= budget))
   const left = report.used - report.freed
   const inUse = 'running servers, their current templates, kept databases'
-  const over = left > budget ? `; still ${formatBytes(left - budget)} over: the rest is in use (${inUse})` : ''
+  const over =
+    left > budget ? `; still ${formatBytes(left - budget)} over: the rest is in use (${inUse})` : ''
   if (report.evicted.length > 0) {
     reporter.info(
       `pgtestbed's data in ${memoryDir} took ${formatBytes(report.used)}, more than its ${reason} (embedded.memoryBudget): evicted ${report.evicted.join(', ')}; freed ${formatBytes(report.freed)}${over}`,

@@ -9,10 +9,12 @@ import type { TestbedInfo } from './types.js'
  * for who uses the memory (the build's `MEMORY_FULL` lists it).
  */
 function cloneMemoryFull(info: TestbedInfo, error: unknown): PgtestbedError | undefined {
-  if (info.server?.storage?.medium !== 'memory' || !isOutOfSpace(error)) return undefined
+  if (info.server?.storage?.medium !== 'memory' || !isOutOfSpace(error, info.serverLog)) {
+    return undefined
+  }
   return new PgtestbedError(
     'MEMORY_FULL',
-    `could not clone template "${info.template}": the embedded server keeps its data in memory and that folder (/dev/shm, or embedded.memoryDir) is full: ${(error as Error).message}`,
+    `could not clone template "${info.template}": the embedded server keeps its data in memory and that folder (/dev/shm, or embedded.memoryDir) is full (${(error as Error).message})`,
     {
       cause: error,
       fix: "`pgtestbed server status` shows how full it is and whose data fills it. Free memory: stop those servers and delete their data (`pgtestbed server stop --remove-data`, with `--cache-dir <folder>` for another workspace's); lower embedded.memoryBudget (or PGTESTBED_EMBEDDED_MEMORY_BUDGET) so that pgtestbed evicts unused data sooner; or keep the data on disk: embedded.storage 'disk' (or PGTESTBED_EMBEDDED_STORAGE=disk).",

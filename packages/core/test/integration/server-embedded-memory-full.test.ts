@@ -16,7 +16,7 @@ import { memoryRootFor } from '../../src/servers/embedded/memory.js'
 import { startEmbeddedServer } from '../../src/servers/embedded/server.js'
 import { closeAdminPools } from '../../src/templates/admin.js'
 import { startTestbed } from '../../src/testbed/start.js'
-import { gooseProject, type GooseProject } from '../helpers/goose-project.js'
+import { gooseMigration, gooseProject, type GooseProject } from '../helpers/goose-project.js'
 import { cleanupCacheDir, recordingReporter, tempCacheDir } from '../helpers/servers.js'
 
 const MiB = 1024 ** 2
@@ -103,7 +103,7 @@ describe.runIf(probe !== undefined)('a full memory folder', () => {
     }
   })
 
-  it("should evict stopped servers' data to make room for a new cluster, then fail a build that fills the folder with MEMORY_FULL", async () => {
+  it("should evict stopped servers' data to make room for a new cluster, then fail a clone and a build that do not fit with MEMORY_FULL", async () => {
     small = mountTmpfs('1100m')!
     chmodSync(small, 0o1777)
     const other = cache()
@@ -122,24 +122,44 @@ describe.runIf(probe !== undefined)('a full memory folder', () => {
         ),
       )
 
-      // Fill the folder but for a few MiB: the template build cannot fit.
-      const { bavail, bsize } = statfsSync(small)
-      const free = bavail * bsize
-      execFileSync('fallocate', ['-l', String(free - 2 * MiB), path.join(small, 'filler')])
-      const error = await startTestbed({
+      const testbed = await startTestbed({
         server: 'embedded',
         cacheDir,
         cwd: project.cwd,
         env: {},
         sweep: false,
         embedded: { memoryDir: small },
-      }).catch((e: unknown) => e)
-      expect(isPgtestbedError(error) && error.code).toBe('MEMORY_FULL')
-      expect((error as Error).message).toMatch(
-        new RegExp(
-          `^building template pgtestbed_tpl_[0-9a-f]{32}: the embedded server keeps its data in memory and ${small} is full \\(\\d+ (KiB|MiB) free of 1\\.1 GiB\\); pgtestbed's data folders there take \\d+ MiB: \\d+ MiB ${cacheDir} \\((running|stopped)\\)$`,
-        ),
-      )
+      })
+      try {
+        // Fill the folder but for a few MiB: a clone, and a new template, cannot fit.
+        const { bavail, bsize } = statfsSync(small)
+        execFileSync('fallocate', [
+          '-l',
+          String(bavail * bsize - 2 * MiB),
+          path.join(small, 'filler'),
+        ])
+        const cloneError = await testbed.clone({ label: 'full.test.ts' }).catch((e: unknown) => e)
+        expect(isPgtestbedError(cloneError) && cloneError.code).toBe('MEMORY_FULL')
+        expect((cloneError as Error).message).toMatch(
+          new RegExp(
+            `^could not clone template "${testbed.template.name}": the embedded server keeps its data in memory and that folder \\(/dev/shm, or embedded\\.memoryDir\\) is full \\(.*\\)$`,
+          ),
+        )
+        expect((cloneError as { fix?: string }).fix).toMatch(
+          /^`pgtestbed server status` shows how full it is/,
+        )
+
+        await project.write('00003_more.sql', gooseMigration(3))
+        const buildError = await testbed.refresh().catch((e: unknown) => e)
+        expect(isPgtestbedError(buildError) && buildError.code).toBe('MEMORY_FULL')
+        expect((buildError as Error).message).toMatch(
+          new RegExp(
+            `^building template pgtestbed_tpl_[0-9a-f]{32}: the embedded server keeps its data in memory and ${small} is full \\(\\d+ (KiB|MiB) free of 1\\.1 GiB\\); pgtestbed's data folders there take \\d+ MiB: \\d+ MiB ${cacheDir} \\(running\\)$`,
+          ),
+        )
+      } finally {
+        await testbed.close()
+      }
     } finally {
       await server.release().catch(() => {})
     }

@@ -1,35 +1,17 @@
 /**
  * `MEMORY_FULL`: what happens when the RAM-backed folder holding the embedded server's data runs
  * short. PostgreSQL reports it as SQLSTATE 53100 (disk_full: "could not extend file …: No space
- * left on device", "could not write to file …") during a build or a clone; a full WAL write makes
- * the server PANIC, which pgtestbed sees as a lost server whose log says "No space left on device".
+ * left on device", "could not write to file …") during a build or a clone; some failures reach
+ * the client only as "checkpoint request failed" (XX000), and a full WAL write makes the server
+ * PANIC (a lost server): then the server's log says "No space left on device".
  * pgtestbed turns each into one error that says how full the folder is, whose data fills it, and
  * the ways out.
  * @module
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { PgtestbedError } from '../../errors.js'
-import { isOutOfSpace, saysOutOfSpace } from '../../internal/out-of-space.js'
+import { isOutOfSpace } from '../../internal/out-of-space.js'
 import { MEMORY_BUDGET_ENV, memorySpace, memoryUsage } from './budget.js'
 import { EMBEDDED_STORAGE_ENV, formatBytes } from './storage.js'
-
-/** True when the last 16 KiB of the server's log say it ran out of space. */
-function logSaysOutOfSpace(logFile: string): boolean {
-  try {
-    const size = statSync(logFile).size
-    const length = Math.min(size, 16 * 1024)
-    const buffer = Buffer.alloc(length)
-    const fd = openSync(logFile, 'r')
-    try {
-      readSync(fd, buffer, 0, length, size - length)
-    } finally {
-      closeSync(fd)
-    }
-    return saysOutOfSpace(buffer.toString('utf8'))
-  } catch {
-    return false
-  }
-}
 
 /** What the fix of `MEMORY_FULL` says. */
 const MEMORY_FULL_FIX = `Free memory: stop the servers listed and delete their data (\`pgtestbed server stop --remove-data\` in their workspace, or with \`--cache-dir <folder>\`); lower embedded.memoryBudget (or ${MEMORY_BUDGET_ENV}) so that pgtestbed evicts unused data sooner; or keep the data on disk: embedded.storage 'disk' (or ${EMBEDDED_STORAGE_ENV}=disk).`
@@ -74,9 +56,6 @@ export function memoryFullOf(
   error: unknown,
   where: { memoryDir: string | undefined; logFile?: string | undefined; doing: string },
 ): PgtestbedError | undefined {
-  if (where.memoryDir === undefined) return undefined
-  const lost = (error as { code?: unknown } | undefined)?.code === 'SERVER_LOST'
-  const full =
-    isOutOfSpace(error) || (lost && where.logFile !== undefined && logSaysOutOfSpace(where.logFile))
-  return full ? memoryFullError(where.memoryDir, where.doing, error) : undefined
+  if (where.memoryDir === undefined || !isOutOfSpace(error, where.logFile)) return undefined
+  return memoryFullError(where.memoryDir, where.doing, error)
 }

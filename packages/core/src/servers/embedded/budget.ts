@@ -212,7 +212,7 @@ async function withLocks(list: ServerPaths[], fn: () => Promise<boolean>): Promi
  * start says why its data is gone. Returns false, touching nothing, when the root is in use, holds
  * kept databases, belongs to an unknown cache folder or its server is being started right now.
  */
-export async function evictMemoryRoot(usage: MemoryRootUsage, reason: string): Promise<boolean> {
+async function evictMemoryRoot(usage: MemoryRootUsage, reason: string): Promise<boolean> {
   const cacheDir = usage.cacheDir
   if (cacheDir === undefined) return false
   const servers = serversOf(cacheDir)

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -171,6 +171,13 @@ describe('pgtestbed server status and stop, with an embedded server', () => {
       `pgtestbed: stopped the embedded server (pid ${server.pid}, port ${server.port}, data ${server.dataDir})\n`,
     )
     expect(await eventually(async () => !(await portOpen(server!.port)))).toBe(true)
+    // Its data in memory holds a kept database: recorded, so the memory budget never evicts it.
+    if (server.storage.medium === 'memory') {
+      const record = path.join(cacheDir, 'embedded', `pg${server.majorVersion}`, 'kept.json')
+      expect(
+        (JSON.parse(readFileSync(record, 'utf8')) as { databases: string[] }).databases,
+      ).toEqual([kept])
+    }
 
     const after = await runCli(['server', 'status', '--cache-dir', cacheDir])
     expect(after.stdout).toContain(`pgtestbed: no embedded server is running for ${cacheDir}\n`)

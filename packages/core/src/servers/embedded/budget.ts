@@ -15,7 +15,15 @@
  * template's `usedAt` in its ownership record.
  * @module
  */
-import { lstatSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -140,7 +148,7 @@ export function resolveMemoryBudget(
 /** Bytes a folder takes on its file system (allocated blocks, not apparent sizes). */
 function folderBytes(dir: string): number {
   let total = 0
-  let entries: import('node:fs').Dirent[]
+  let entries: Dirent[]
   try {
     entries = readdirSync(dir, { withFileTypes: true })
   } catch {

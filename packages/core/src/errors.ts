@@ -37,6 +37,11 @@ export type ErrorCode =
   /** The embedded PostgreSQL server could not be prepared or started. */
   | 'EMBEDDED_START_FAILED'
   /**
+   * The RAM-backed folder holding the embedded server's data (`/dev/shm`) is too full to start a
+   * server there or to build or clone a template.
+   */
+  | 'MEMORY_FULL'
+  /**
    * The embedded server's PostgreSQL binaries (of the major asked for) are not installed:
    * `@pgtestbed/core` alone brings none.
    */

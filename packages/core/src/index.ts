@@ -178,6 +178,8 @@ export {
   MIN_MEMORY_FREE_BYTES,
 } from './servers/embedded/storage.js'
 export type { EmbeddedStorage, ServerStorage, StorageMedium } from './servers/embedded/storage.js'
+export { DEFAULT_MEMORY_BUDGET, MEMORY_BUDGET_ENV } from './servers/embedded/budget.js'
+export type { MemoryBudget } from './servers/embedded/budget.js'
 export { DEFAULT_DOCKER_IMAGE } from './servers/docker.js'
 export type { DockerOptions, DockerPostgresServer } from './servers/docker.js'
 export type { UrlPostgresServer } from './servers/url.js'

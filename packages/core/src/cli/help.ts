@@ -115,10 +115,12 @@ workspace and stops when the last one ends, unless a failed test kept its databa
 up so the printed URL works, until the next run or \`pgtestbed server stop\`. Its data lives in
 memory (/dev/shm/pgtestbed-<uid>-<hash>) when a tmpfs is usable, else in the cache folder, which
 always holds its state and log. The data, and so the templates, survive a stop (in memory, not a
-reboot); --remove-data deletes it.
+reboot); --remove-data deletes it. All workspaces' data in memory stays within
+embedded.memoryBudget (a quarter of /dev/shm by default): stopped servers' data and templates of
+older schemas are evicted, least recently used first.
 
 Examples:
-  $ pgtestbed server status                 # running? pid, port, data folder (in memory or on disk), attached runs, databases
+  $ pgtestbed server status                 # running? pid, port, data folder (in memory or on disk), attached runs, databases, memory use
   $ pgtestbed server status --format json
   $ pgtestbed server stop                   # leaves a server that test runs use running (exit 1)
   $ pgtestbed server stop --force

@@ -255,7 +255,7 @@ export function buildProgram(context: CliContext): Command {
   }
   withCacheDir(server.command('status'))
     .description(
-      'whether the embedded server runs: pid, port, data folder, attached processes, templates and kept databases',
+      "whether the embedded server runs: pid, port, data folder, attached processes, templates and kept databases; then every workspace's data in memory, the memory budget and the free space",
     )
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
@@ -264,7 +264,9 @@ export function buildProgram(context: CliContext): Command {
     .action(
       async (flags: { config?: string; cacheDir?: string; format: string; showUrl?: boolean }) => {
         const { runServerStatus } = await import('./server-command.js')
-        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output))
+        const embedded = (await settingsOf({ ...(flags.config ? { config: flags.config } : {}) }))
+          .server.embedded
+        context.exit(await runServerStatus(await cacheDirOf(flags), flags, output, embedded))
       },
     )
   withCacheDir(server.command('stop'))

@@ -2,7 +2,14 @@ import { withDatabase } from '../internal/pg-connect.js'
 import { stopEmbeddedServer } from '../servers/embedded/stop.js'
 import { EXIT_FAILED, EXIT_OK } from './exit.js'
 import { plural, type Output } from './output.js'
-import { embeddedServerStatus, type EmbeddedServerStatus } from './server-status.js'
+import type { EmbeddedOptions } from '../servers/embedded/server.js'
+import { formatBytes } from '../servers/embedded/storage.js'
+import {
+  embeddedServerStatus,
+  memoryStatus,
+  type EmbeddedServerStatus,
+  type MemoryStatus,
+} from './server-status.js'
 
 /** Flags of `pgtestbed server status`. */
 export interface ServerStatusFlags {
@@ -46,7 +53,11 @@ function databaseLines(status: EmbeddedServerStatus, showUrl: boolean): string[]
 
 function describe(status: EmbeddedServerStatus, showUrl: boolean): string[] {
   const head = `embedded PostgreSQL ${status.major}`
-  const data = `  data       ${status.dataDir} (${status.storage === 'memory' ? 'in memory' : 'on disk'})`
+  const where =
+    status.storage === 'memory'
+      ? `in memory${status.memoryBytes === undefined ? '' : `, ${formatBytes(status.memoryBytes)}`}`
+      : 'on disk'
+  const data = `  data       ${status.dataDir} (${where})`
   const attached =
     status.attached.length === 0
       ? '  attached   no process'
@@ -63,17 +74,41 @@ function describe(status: EmbeddedServerStatus, showUrl: boolean): string[] {
   ]
 }
 
+/** The memory folder's lines: pgtestbed's usage there (every workspace's), the budget, free space. */
+function describeMemory(memory: MemoryStatus): string[] {
+  const lines = [
+    `memory in ${memory.dir}: pgtestbed's data takes ${formatBytes(memory.used)} of its ${formatBytes(memory.budget)} budget (embedded.memoryBudget), in ${plural(memory.roots.length, 'data folder')}; ${formatBytes(memory.free)} free of ${formatBytes(memory.size)}`,
+  ]
+  const width = Math.max(0, ...memory.roots.map((r) => formatBytes(r.bytes).length))
+  for (const root of memory.roots) {
+    const state = root.running ? 'running' : 'stopped'
+    const notes = [
+      ...(root.thisWorkspace ? ['this workspace'] : []),
+      ...(root.kept.length > 0 ? [plural(root.kept.length, 'kept database')] : []),
+      ...(!root.running && root.lastUsed ? [`last used ${root.lastUsed}`] : []),
+    ]
+    lines.push(
+      `  ${formatBytes(root.bytes).padStart(width)}  ${state}  ${root.cacheDir ?? `${root.memoryRoot} (no owner.json: never evicted)`}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
+    )
+  }
+  return lines
+}
+
 /**
  * `pgtestbed server status`: whether the workspace's embedded server runs, its pid, port, data
- * folder, the processes attached to it, and the templates and kept databases on it. Exit 0.
+ * folder, the processes attached to it, and the templates and kept databases on it; then what
+ * the memory folder holds: every workspace's pgtestbed data there (this OS user's), the memory
+ * budget and the free space. Exit 0.
  */
 export async function runServerStatus(
   cacheDir: string,
   flags: ServerStatusFlags,
   output: Output,
+  embedded: Pick<EmbeddedOptions, 'memoryDir' | 'memoryBudget'> = {},
 ): Promise<number> {
   const showUrl = flags.showUrl === true
   const servers = await embeddedServerStatus(cacheDir)
+  const memory = memoryStatus(cacheDir, servers, embedded)
   if (flags.format === 'json') {
     const shown = servers.map(({ adminUrl, ...status }) =>
       showUrl && adminUrl
@@ -86,7 +121,7 @@ export async function runServerStatus(
           }
         : status,
     )
-    output.print(JSON.stringify({ cacheDir, servers: shown }, null, 2))
+    output.print(JSON.stringify({ cacheDir, servers: shown, memory: memory ?? null }, null, 2))
     return EXIT_OK
   }
   if (!servers.some((s) => s.running)) {
@@ -95,6 +130,7 @@ export async function runServerStatus(
   for (const status of servers) {
     output.print(describe(status, showUrl).join('\n'))
   }
+  if (memory) output.print(describeMemory(memory).join('\n'))
   return EXIT_OK
 }
 

@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { readMemoryRecord } from '../servers/embedded/memory.js'
-import { embeddedServersIn, type ServerPaths } from '../servers/embedded/paths.js'
+import {
+  memoryUsage,
+  memorySpace,
+  resolveMemoryBudget,
+  type MemoryRootUsage,
+} from '../servers/embedded/budget.js'
+import { memoryRootOfDataDir, readMemoryRecord } from '../servers/embedded/memory.js'
+import type { EmbeddedOptions } from '../servers/embedded/server.js'
+import { DEFAULT_MEMORY_DIR, memoryDirProblem } from '../servers/embedded/storage.js'
+import { embeddedServersIn, fallbackCacheDir, type ServerPaths } from '../servers/embedded/paths.js'
 import { embeddedAdminUrl, isPostmasterOf, readPostmasterPid } from '../servers/embedded/process.js'
 import { knownDataDirs } from '../servers/embedded/running.js'
 import { liveLeases, readState } from '../servers/embedded/share.js'
@@ -43,6 +51,32 @@ export interface EmbeddedServerStatus {
   logFile: string
   /** The maintenance database's URL while it runs (the embedded server has no password). */
   adminUrl?: string
+  /** Bytes its data folder takes in memory (its whole memory root), when it is in memory. */
+  memoryBytes?: number
+}
+
+/** One of this OS user's data folders in memory, as `server status` lists it. */
+interface StatusMemoryRoot extends MemoryRootUsage {
+  /** True for the memory root of the cache folder asked about. */
+  thisWorkspace: boolean
+}
+
+/**
+ * What the memory folder holds, across every workspace of the machine: this OS user's pgtestbed
+ * data folders there, the budget they are kept within, and the folder's size and free space.
+ */
+export interface MemoryStatus {
+  /** The RAM-backed folder (`embedded.memoryDir`, `/dev/shm` by default). */
+  dir: string
+  /** `embedded.memoryBudget` in bytes. */
+  budget: number
+  /** Bytes pgtestbed's data folders of this OS user take there together. */
+  used: number
+  /** The folder's file system: size and free bytes. */
+  size: number
+  free: number
+  /** Each data folder, largest first. */
+  roots: StatusMemoryRoot[]
 }
 
 function entryOf(entry: DatabaseEntry): StatusDatabase {
@@ -79,15 +113,22 @@ async function statusOf(paths: ServerPaths): Promise<EmbeddedServerStatus | unde
   const memory = readMemoryRecord(paths)?.dataDir
   const dataDir =
     running?.dataDir ?? (memory !== undefined && existsSync(memory) ? memory : paths.dataDir)
+  const inMemory = dataDir === memory
   const status: EmbeddedServerStatus = {
     major: paths.major,
     cacheDir: paths.cacheDir,
     running: running !== undefined,
     dataDir,
-    storage: dataDir === memory ? 'memory' : 'disk',
+    storage: inMemory ? 'memory' : 'disk',
     attached: attachedPids(paths),
     databases: [],
     logFile: paths.logFile,
+  }
+  if (inMemory) {
+    const root = memoryRootOfDataDir(dataDir)
+    status.memoryBytes = memoryUsage(path.dirname(root)).find(
+      (usage) => usage.memoryRoot === root,
+    )?.bytes
   }
   if (!running) return status
   status.pid = running.pid
@@ -103,6 +144,33 @@ async function statusOf(paths: ServerPaths): Promise<EmbeddedServerStatus | unde
     await closeAdminPools(adminUrl).catch(() => {})
   }
   return status
+}
+
+/**
+ * The memory folder's usage by this OS user's pgtestbed data (every workspace's), or `undefined`
+ * where there is no usable RAM-backed folder (macOS, Windows, a missing `/dev/shm`).
+ *
+ * @throws PgtestbedError INVALID_OPTIONS for a budget that is not a size or a share.
+ */
+export function memoryStatus(
+  cacheDir: string,
+  servers: readonly EmbeddedServerStatus[],
+  embedded: Pick<EmbeddedOptions, 'memoryDir' | 'memoryBudget'>,
+): MemoryStatus | undefined {
+  // Where this workspace's data is in memory, else where a new server would put it.
+  const inMemory = servers.find((s) => s.storage === 'memory')
+  const dir = inMemory
+    ? path.dirname(memoryRootOfDataDir(inMemory.dataDir))
+    : (embedded.memoryDir ?? DEFAULT_MEMORY_DIR)
+  const budget = resolveMemoryBudget(embedded.memoryBudget, dir)
+  const space = memoryDirProblem(dir, 0) === undefined ? memorySpace(dir) : undefined
+  if (space === undefined) return undefined
+  const mine = new Set([cacheDir, fallbackCacheDir(cacheDir)])
+  const roots = memoryUsage(dir)
+    .map((usage) => ({ ...usage, thisWorkspace: mine.has(usage.cacheDir ?? '') }))
+    .sort((a, b) => b.bytes - a.bytes)
+  const used = roots.reduce((sum, root) => sum + root.bytes, 0)
+  return { dir, budget, used, size: space.size, free: space.free, roots }
 }
 
 /**

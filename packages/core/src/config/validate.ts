@@ -7,6 +7,7 @@ import type { MigrateOptions } from '../migrations/migrator/types.js'
 import type { DockerOptions } from '../servers/docker.js'
 import type { EmbeddedOptions } from '../servers/embedded/server.js'
 import { EMBEDDED_STORAGES } from '../servers/embedded/storage.js'
+import { isMemoryBudget } from '../servers/embedded/budget.js'
 import { EMBEDDED_MAJOR_VERSIONS } from '../servers/embedded/binaries-package.js'
 import type { ServerChoice } from '../servers/types.js'
 import type { CloneStrategy } from '../templates/clone.js'
@@ -87,6 +88,7 @@ const embeddedShape: Shape<EmbeddedOptions> = {
   // The server's own list, so a config file accepts exactly what the server does.
   storage: oneOf(EMBEDDED_STORAGES),
   memoryDir: text,
+  memoryBudget: expect(isMemoryBudget, "bytes, a size such as '1GB' or a share such as '25%'"),
   majorVersion: oneOf(EMBEDDED_MAJOR_VERSIONS),
 }
 

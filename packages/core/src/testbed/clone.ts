@@ -1,6 +1,26 @@
 import { PgtestbedError, isPgtestbedError } from '../errors.js'
+import { isOutOfSpace } from '../internal/out-of-space.js'
 import { createClone, type CloneOptions, type ClonedDatabase } from '../templates/clone.js'
 import type { TestbedInfo } from './types.js'
+
+/**
+ * `MEMORY_FULL` when the clone failed because the folder holding the embedded server's data in
+ * memory is full. A worker loads none of the servers' code, so the fix points at `server status`
+ * for who uses the memory (the build's `MEMORY_FULL` lists it).
+ */
+function cloneMemoryFull(info: TestbedInfo, error: unknown): PgtestbedError | undefined {
+  if (info.server?.storage?.medium !== 'memory' || !isOutOfSpace(error, info.serverLog)) {
+    return undefined
+  }
+  return new PgtestbedError(
+    'MEMORY_FULL',
+    `could not clone template "${info.template}": the embedded server keeps its data in memory and that folder (/dev/shm, or embedded.memoryDir) is full (${(error as Error).message})`,
+    {
+      cause: error,
+      fix: "`pgtestbed server status` shows how full it is and whose data fills it. Free memory: stop those servers and delete their data (`pgtestbed server stop --remove-data`, with `--cache-dir <folder>` for another workspace's); lower embedded.memoryBudget (or PGTESTBED_EMBEDDED_MEMORY_BUDGET) so that pgtestbed evicts unused data sooner; or keep the data on disk: embedded.storage 'disk' (or PGTESTBED_EMBEDDED_STORAGE=disk).",
+    },
+  )
+}
 
 /**
  * Clones the testbed's template into a fresh database for one test file, from any process that
@@ -32,6 +52,8 @@ export async function cloneDatabase(
   try {
     return await createClone(info, options)
   } catch (error) {
+    const full = cloneMemoryFull(info, error)
+    if (full) throw full
     if (isPgtestbedError(error)) throw error
     throw new PgtestbedError(
       'CLONE_FAILED',

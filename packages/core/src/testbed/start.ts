@@ -13,6 +13,7 @@ import { sweep, type SweepReport } from '../templates/sweep.js'
 import { acquireServer, dedupe, type SharedServer } from './cache.js'
 import { cloneDatabase } from './clone.js'
 import { checkDrift } from './drift.js'
+import { keepMemoryWithinBudget, memoryFullOr } from './memory.js'
 import {
   checkTestbedOptions,
   discoverSchema,
@@ -77,6 +78,8 @@ async function ensureShared(
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...serverLogOf(server),
+    }).catch((error: unknown) => {
+      throw memoryFullOr(server, error, `building template ${fingerprint.templateName}`)
     }),
   )
   return joined ? { ...value, status: 'reused', applied: 0 } : value
@@ -170,6 +173,11 @@ async function open(
       )
     }
   }
+  const keepBudget = () =>
+    keepMemoryWithinBudget(server, options, [template.name], reporter).catch((error: unknown) =>
+      reporter.warn(`keeping the memory budget failed (tests go on): ${(error as Error).message}`),
+    )
+  await keepBudget()
 
   let current = prepared
   const poolSize = options.pool ?? 0
@@ -245,6 +253,7 @@ async function open(
       await drift(next.set)
       info = makeInfo()
       await pool?.setTemplate(template.name)
+      await keepBudget()
       return { info, changed: true, template }
     },
     async close(closeOptions: CloseOptions = {}) {

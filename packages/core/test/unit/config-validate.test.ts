@@ -24,6 +24,7 @@ const embedded: Required<EmbeddedOptions> = {
   startTimeoutMs: 30_000,
   storage: 'memory',
   memoryDir: '/dev/shm',
+  memoryBudget: '1GB',
 }
 const docker: Required<DockerOptions> = {
   image: 'postgres:17-alpine',
@@ -140,9 +141,12 @@ describe('validateConfig and the options it accepts', () => {
       expect(problemsOf({ embedded: { storage } })).toEqual([])
       expect(requestedStorage(storage, {})).toBe(storage)
     }
-    expect(problemsOf({ embedded: { storage: 'ram', memoryDir: '' } })).toEqual([
+    expect(
+      problemsOf({ embedded: { storage: 'ram', memoryDir: '', memoryBudget: 'lots' } }),
+    ).toEqual([
       '  - `embedded.storage` must be "auto" | "memory" | "disk", got "ram"',
       '  - `embedded.memoryDir` must be a non-empty string, got ""',
+      "  - `embedded.memoryBudget` must be bytes, a size such as '1GB' or a share such as '25%', got \"lots\"",
     ])
     expect(() => requestedStorage('ram' as never, {})).toThrow(
       `embedded.storage must be 'auto', 'memory' or 'disk', not "ram"`,
@@ -151,7 +155,7 @@ describe('validateConfig and the options it accepts', () => {
 
   it('should list storage and memoryDir among the accepted embedded keys, with a guess for a typo', () => {
     expect(problemsOf({ embedded: { storrage: 'disk' } })).toEqual([
-      '  - unknown key `embedded.storrage` (did you mean `embedded.storage`?); accepted keys: port, maxConnections, settings, osUser, startTimeoutMs, storage, memoryDir, majorVersion',
+      '  - unknown key `embedded.storrage` (did you mean `embedded.storage`?); accepted keys: port, maxConnections, settings, osUser, startTimeoutMs, storage, memoryDir, memoryBudget, majorVersion',
     ])
   })
 })

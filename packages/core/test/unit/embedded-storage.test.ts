@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,6 +8,8 @@ import {
   memoryDirProblem,
   requestedStorage,
 } from '../../src/servers/embedded/storage.js'
+import { isOutOfSpace } from '../../src/internal/out-of-space.js'
+import { isMemoryBudget, resolveMemoryBudget } from '../../src/servers/embedded/budget.js'
 import { resolveCloneStrategy } from '../../src/templates/clone.js'
 
 const linux = process.platform === 'linux'
@@ -110,5 +112,63 @@ describe('resolveCloneStrategy', () => {
       'file_copy',
     )
     expect(resolveCloneStrategy('auto', 14, memory)).toBeNull()
+  })
+})
+
+describe('resolveMemoryBudget', () => {
+  it('should take the budget as bytes, a size or a share of the memory folder, and name a wrong one', () => {
+    expect(resolveMemoryBudget(1234, onDisk, {})).toBe(1234)
+    expect(resolveMemoryBudget('512MB', onDisk, {})).toBe(512 * 1024 ** 2)
+    expect(resolveMemoryBudget('2 GiB', onDisk, {})).toBe(2 * 1024 ** 3)
+    expect(resolveMemoryBudget('1GB', onDisk, { PGTESTBED_EMBEDDED_MEMORY_BUDGET: '3kB' })).toBe(
+      3072,
+    )
+    const size = statfsSync(onDisk)
+    expect(resolveMemoryBudget(undefined, onDisk, {})).toBe(
+      Math.floor(size.blocks * size.bsize * 0.25),
+    )
+    expect(() => resolveMemoryBudget('lots', onDisk, {})).toThrow(
+      `embedded.memoryBudget must be a number of bytes, a size such as '1GB' or a share of ${onDisk} such as '25%', not "lots"`,
+    )
+    expect(() =>
+      resolveMemoryBudget(undefined, onDisk, { PGTESTBED_EMBEDDED_MEMORY_BUDGET: '120%' }),
+    ).toThrow(/^PGTESTBED_EMBEDDED_MEMORY_BUDGET must be /)
+  })
+
+  it('should tell a config file which values are budgets', () => {
+    for (const good of [0, 1_000_000, '1GB', '512 MiB', '10%', '0.5TB']) {
+      expect(isMemoryBudget(good), String(good)).toBe(true)
+    }
+    for (const bad of [-1, Number.NaN, 'lots', '120%', '1 GB of RAM', true, null]) {
+      expect(isMemoryBudget(bad), String(bad)).toBe(false)
+    }
+  })
+})
+
+describe('isOutOfSpace', () => {
+  it("should see a full file system in PostgreSQL's 53100, Node's ENOSPC or their words, through causes", () => {
+    const disk = Object.assign(
+      new Error('could not extend file "base/5/16384": No space left on device'),
+      {
+        code: '53100',
+      },
+    )
+    expect(isOutOfSpace(new Error('wrapped', { cause: disk }))).toBe(true)
+    expect(isOutOfSpace(Object.assign(new Error('write failed'), { code: 'ENOSPC' }))).toBe(true)
+    expect(isOutOfSpace(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
+  })
+
+  it("should read the server's log only for a vague error (XX000, a lost server)", () => {
+    const log = path.join(onDisk, 'postgres.log')
+    writeFileSync(
+      log,
+      'PANIC:  could not write to file "pg_wal/xlogtemp.42": No space left on device\n',
+    )
+    const vague = Object.assign(new Error('checkpoint request failed'), { code: 'XX000' })
+    expect(isOutOfSpace(vague, log)).toBe(true)
+    expect(isOutOfSpace(vague)).toBe(false)
+    expect(isOutOfSpace(Object.assign(new Error('syntax error'), { code: '42601' }), log)).toBe(
+      false,
+    )
   })
 })

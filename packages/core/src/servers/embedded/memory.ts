@@ -13,6 +13,8 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -127,7 +129,7 @@ export async function prepareMemoryDataDir(
 }
 
 /** True when a live postgres serves a data folder under `memoryRoot`. */
-function inUse(memoryRoot: string): boolean {
+export function isMemoryRootInUse(memoryRoot: string): boolean {
   let entries: string[]
   try {
     entries = readdirSync(memoryRoot)
@@ -142,33 +144,73 @@ function inUse(memoryRoot: string): boolean {
 }
 
 /**
- * Removes memory roots of this OS user under `memoryDir` whose cache folder no longer exists (a
- * test's temp cache folder, a deleted `node_modules`) and that no live server uses. Roots without
- * an owner file are left alone: pgtestbed cannot tell whose they are. Returns what it removed.
+ * This OS user's memory roots under `memoryDir` (`<memoryDir>/pgtestbed-<uid>-<hash>`), sorted.
+ * Other users' roots are theirs: never counted, never touched.
  */
-export async function sweepOrphanMemoryRoots(memoryDir: string): Promise<string[]> {
+export function memoryRootsOf(memoryDir: string): string[] {
   let names: string[]
   try {
     names = readdirSync(memoryDir)
   } catch {
     return []
   }
-  const removed: string[] = []
-  for (const name of names) {
-    if (Number(ROOT_NAME.exec(name)?.[1]) !== currentUid()) continue
-    const memoryRoot = path.join(memoryDir, name)
-    let cacheDir: string | undefined
-    try {
-      cacheDir = (
-        JSON.parse(readFileSync(path.join(memoryRoot, OWNER_FILE), 'utf8')) as {
-          cacheDir?: string
-        }
-      ).cacheDir
-    } catch {
-      continue
+  return names
+    .filter((name) => Number(ROOT_NAME.exec(name)?.[1]) === currentUid())
+    .sort()
+    .map((name) => path.join(memoryDir, name))
+}
+
+/** The cache folder `owner.json` names, or `undefined` when it is missing or unreadable. */
+export function memoryRootOwner(memoryRoot: string): string | undefined {
+  try {
+    const owner = JSON.parse(readFileSync(path.join(memoryRoot, OWNER_FILE), 'utf8')) as {
+      cacheDir?: unknown
     }
-    if (typeof cacheDir !== 'string' || existsSync(path.join(cacheDir, 'embedded'))) continue
-    if (inUse(memoryRoot)) continue
+    return typeof owner.cacheDir === 'string' ? owner.cacheDir : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * When the memory root was last used: `owner.json`'s modification time, which every start,
+ * attach and release of its server refreshes ({@link touchMemoryRoot}); the memory budget
+ * evicts the least recently used first.
+ */
+export function memoryRootLastUsed(memoryRoot: string): Date | undefined {
+  try {
+    return statSync(path.join(memoryRoot, OWNER_FILE)).mtime
+  } catch {
+    return undefined
+  }
+}
+
+/** Records that the server of `memoryRoot` is being used now (best effort). */
+export function touchMemoryRoot(memoryRoot: string): void {
+  const now = new Date()
+  try {
+    utimesSync(path.join(memoryRoot, OWNER_FILE), now, now)
+  } catch {
+    // Not ours to touch, or gone: the budget then sees an older last use, nothing worse.
+  }
+}
+
+/** The memory root of a data folder in memory (`<memoryRoot>/pg<major>/data`). */
+export function memoryRootOfDataDir(dataDir: string): string {
+  return path.dirname(path.dirname(dataDir))
+}
+
+/**
+ * Removes memory roots of this OS user under `memoryDir` whose cache folder no longer exists (a
+ * test's temp cache folder, a deleted `node_modules`) and that no live server uses. Roots without
+ * an owner file are left alone: pgtestbed cannot tell whose they are. Returns what it removed.
+ */
+export async function sweepOrphanMemoryRoots(memoryDir: string): Promise<string[]> {
+  const removed: string[] = []
+  for (const memoryRoot of memoryRootsOf(memoryDir)) {
+    const cacheDir = memoryRootOwner(memoryRoot)
+    if (cacheDir === undefined || existsSync(path.join(cacheDir, 'embedded'))) continue
+    if (isMemoryRootInUse(memoryRoot)) continue
     await fs.rm(memoryRoot, { recursive: true, force: true })
     removed.push(memoryRoot)
   }

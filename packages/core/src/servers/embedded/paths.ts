@@ -64,6 +64,13 @@ export interface ServerPaths {
   logFile: string
   /** Cross-process lock around start, attach, release and stop. */
   lockFile: string
+  /**
+   * JSON listing the databases kept for debugging on the server when it last stopped with its
+   * data in memory: the memory budget never evicts such a data folder (`budget.ts`).
+   */
+  keptFile: string
+  /** JSON saying when and why the memory budget evicted the data folder in memory (`budget.ts`). */
+  evictedFile: string
 }
 
 /** The files of the embedded server for PostgreSQL `major` under `cacheDir`. */
@@ -79,6 +86,8 @@ function serverPaths(cacheDir: string, major: number): ServerPaths {
     leasesDir: path.join(root, 'leases'),
     logFile: path.join(root, 'postgres.log'),
     lockFile: path.join(root, 'server.lock'),
+    keptFile: path.join(root, 'kept.json'),
+    evictedFile: path.join(root, 'evicted.json'),
   }
 }
 

@@ -10,7 +10,15 @@ import {
   sweepOrphanMemoryRoots,
 } from './memory.js'
 import type { ServerPaths } from './paths.js'
-import { chooseStorage, type EmbeddedStorage } from './storage.js'
+import { makeRoomInMemory, memorySpace, takeEvictionNotice } from './budget.js'
+import { memoryFullError } from './memory-full.js'
+import {
+  chooseStorage,
+  formatBytes,
+  memoryDirProblem,
+  MIN_MEMORY_FREE_BYTES,
+  type EmbeddedStorage,
+} from './storage.js'
 import { runningAsRoot, type OsUser } from './user.js'
 
 /** Where the cluster of a server that is about to start lives. */
@@ -35,12 +43,28 @@ export async function placeDataDir(
   user: OsUser | undefined,
   reporter: Reporter,
 ): Promise<PlacedDataDir> {
-  if (requested !== 'disk' && process.platform === 'linux') {
+  const inMemory = requested !== 'disk' && process.platform === 'linux'
+  if (inMemory) {
     await sweepOrphanMemoryRoots(memoryDir).catch(() => [])
+    const evicted = takeEvictionNotice(paths)
+    if (evicted) reporter.info(evicted)
   }
   const record = readMemoryRecord(paths)
   if (requested !== 'disk' && record && hasCluster(record.dataDir)) {
+    warnWhenShort(memoryDir, reporter)
     return { dataDir: record.dataDir, storage: 'memory' }
+  }
+  // Only a usable tmpfs short of space is "full"; anything else is chooseStorage's to tell.
+  if (inMemory && memoryDirProblem(memoryDir, 0) === undefined) {
+    // A new cluster wants room: stopped servers' data in memory is only a cache.
+    await makeRoomInMemory(memoryDir, MIN_MEMORY_FREE_BYTES, reporter)
+    const space = memorySpace(memoryDir)
+    if (requested === 'memory' && space && space.size > 0 && space.free < MIN_MEMORY_FREE_BYTES) {
+      throw memoryFullError(
+        memoryDir,
+        `cannot start the embedded server with its data in memory (embedded.storage 'memory' wants ${formatBytes(MIN_MEMORY_FREE_BYTES)} free)`,
+      )
+    }
   }
   const choice = chooseStorage(requested, memoryDir)
   if (choice.storage === 'disk') {
@@ -60,6 +84,23 @@ export async function placeDataDir(
   }
   const dataDir = await prepareMemoryDataDir(paths, memoryDir, user)
   return { dataDir, storage: 'memory' }
+}
+
+/** Free space below which a start on an existing cluster in memory warns (256 MiB). */
+const LOW_MEMORY_FREE_BYTES = MIN_MEMORY_FREE_BYTES / 4
+
+/**
+ * A cluster already in memory stays there (its templates are there) even when the folder is
+ * nearly full; says what will happen then, once, at start.
+ */
+function warnWhenShort(memoryDir: string, reporter: Reporter): void {
+  const space = memorySpace(memoryDir)
+  // A ramfs has no size (nothing to check).
+  if (!space || space.size === 0 || space.free >= LOW_MEMORY_FREE_BYTES) return
+  const free = space.free
+  reporter.warn(
+    `${memoryDir}, which holds the embedded server's data, has only ${formatBytes(free)} free: template builds and clones may fail with MEMORY_FULL (\`pgtestbed server status\` shows what fills it; embedded.storage 'disk' keeps the data on disk)`,
+  )
 }
 
 /** The data folder must belong to the account the server runs as. */

@@ -40,6 +40,7 @@ import {
   type CacheDirOptions,
   type ServerPaths,
 } from './paths.js'
+import { recordKeptDatabases } from './kept.js'
 import { ensureDataOwner, placeDataDir } from './place.js'
 import {
   embeddedAdminUrl,
@@ -49,6 +50,8 @@ import {
   startPostmaster,
   stopPostmaster,
 } from './process.js'
+import { enforceMemoryBudget, resolveMemoryBudget, type MemoryBudget } from './budget.js'
+import { memoryRootOfDataDir, touchMemoryRoot } from './memory.js'
 import { findRunning, knownDataDirs, type RunningServer } from './running.js'
 import {
   dropLease,
@@ -134,6 +137,18 @@ export interface EmbeddedOptions {
   storage?: EmbeddedStorage
   /** The RAM-backed folder for `storage: 'memory'`. Default: `'/dev/shm'`. */
   memoryDir?: string
+  /**
+   * How much of `memoryDir` this OS user's embedded servers may fill together, across every
+   * workspace of the machine (`PGTESTBED_EMBEDDED_MEMORY_BUDGET` overrides it): bytes, a size
+   * (`'1GB'`, 1024-based) or a share of `memoryDir`'s size (`'10%'`). When a server starts or a
+   * template is built and pgtestbed's data folders in memory take more, what nobody uses is
+   * evicted, least recently used first: the data folders of stopped servers (other workspaces';
+   * their next start runs initdb and builds their templates once) and templates of older
+   * schemas on this server. A running server, its current templates, live clones and kept
+   * databases are never evicted. Default: `'25%'` (`DEFAULT_MEMORY_BUDGET`: 2 GiB of a 16 GiB
+   * machine's 8 GiB `/dev/shm`).
+   */
+  memoryBudget?: MemoryBudget
 }
 
 /** Options of {@link startEmbeddedServer}. */
@@ -218,6 +233,7 @@ export async function startEmbeddedServer(
     const running = await findRunning(paths, dataDirs, binaries.version)
     if (running) return new EmbeddedHandle(paths, running, takeLease(paths), false, false)
 
+    const budget = resolveMemoryBudget(options.memoryBudget, memoryDir)
     const placed = await placeDataDir(paths, requested, memoryDir, user, reporter)
     const notes = [
       ...(placed.storage === 'memory' ? ['data in memory'] : []),
@@ -258,6 +274,12 @@ export async function startEmbeddedServer(
       const running = { ...started, dataDir: placed.dataDir }
       const handle = new EmbeddedHandle(paths, running, takeLease(paths), true, initialized)
       step.done()
+      if (placed.storage === 'memory') {
+        const spare = [memoryRootOfDataDir(placed.dataDir)]
+        await enforceMemoryBudget({ memoryDir, budget, reporter, spare }).catch((error: unknown) =>
+          reporter.warn(`keeping the memory budget failed: ${(error as Error).message}`),
+        )
+      }
       return handle
     } catch (error) {
       step.fail((error as Error).message)
@@ -294,7 +316,13 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
     }
     this.adminUrl = embeddedAdminUrl(running.port)
     this.majorVersion = Math.floor(running.versionNum / 10_000)
+    this.#touch()
     releaseAtExit(this)
+  }
+
+  /** Refreshes the last use of the data in memory: the budget evicts the least recently used. */
+  #touch(): void {
+    if (this.storage.medium === 'memory') touchMemoryRoot(memoryRootOfDataDir(this.dataDir))
   }
 
   urlFor(name: string): string {
@@ -305,9 +333,11 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
     if (this.#released) return
     this.#released = true
     forgetAtExit(this)
+    this.#touch()
     await withServerLock(this.paths, 30_000, async () => {
       dropLease(this.lease)
       if (options.keepRunning || liveLeases(this.paths).length > 0) return
+      if (this.storage.medium === 'memory') await recordKeptDatabases(this.paths, this.adminUrl)
       const pid = readPostmasterPid(this.dataDir)?.pid ?? readState(this.paths)?.pid
       if (pid !== undefined) await stopPostmaster(pid, this.dataDir)
       removeState(this.paths)
@@ -318,6 +348,7 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
   releaseSync(): void {
     if (this.#released) return
     this.#released = true
+    this.#touch()
     withServerLockSync(this.paths, 2000, () => {
       dropLease(this.lease)
       if (liveLeases(this.paths).length > 0) return

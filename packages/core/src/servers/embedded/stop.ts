@@ -7,7 +7,8 @@ import {
   type CacheDirOptions,
   type ServerPaths,
 } from './paths.js'
-import { isPostmasterOf, readPostmasterPid, stopPostmaster } from './process.js'
+import { recordKeptDatabases } from './kept.js'
+import { embeddedAdminUrl, isPostmasterOf, readPostmasterPid, stopPostmaster } from './process.js'
 import { knownDataDirs } from './running.js'
 import { liveLeases, readState, removeState, withServerLock } from './share.js'
 
@@ -93,6 +94,9 @@ async function stopOne(
     const port = readPostmasterPid(running.dataDir)?.port ?? state?.port
     Object.assign(result, { pid: running.pid, port })
     if (users > 0 && !options.force) return result
+    if (running.dataDir !== paths.dataDir && port !== undefined && !options.removeData) {
+      await recordKeptDatabases(paths, embeddedAdminUrl(port))
+    }
     await stopPostmaster(running.pid, running.dataDir)
     result.stopped = true
   }
@@ -104,6 +108,7 @@ async function stopOne(
 /** Deletes the data folders of a stopped server (on disk and in memory). */
 async function removeData(paths: ServerPaths): Promise<string[]> {
   const removed: string[] = []
+  await fs.rm(paths.keptFile, { force: true })
   const memory = await removeMemoryDataDir(paths)
   if (memory !== undefined) removed.push(memory)
   if (existsSync(paths.dataDir)) {

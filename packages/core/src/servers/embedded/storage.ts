@@ -122,7 +122,14 @@ export function memoryDirProblem(
   return undefined
 }
 
-function formatBytes(bytes: number): string {
+/**
+ * A size for messages: `1.5 GiB`, `84 MiB`, `12 KiB`.
+ *
+ * @example
+ * formatBytes(84 * 1024 ** 2) // '84 MiB'
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} KiB`
   return bytes >= 1024 ** 3
     ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
     : `${Math.round(bytes / 1024 ** 2)} MiB`

@@ -4,6 +4,7 @@ import type { Reporter } from '../progress.js'
 import { startTestbed } from '../testbed/start.js'
 import type { Testbed, TestbedOptions } from '../testbed/types.js'
 import type { RunnerOptions } from './options.js'
+import { plural } from '../internal/plural.js'
 
 /** Why a testbed is not usable right now: its test files fail with it. */
 export interface TestbedFailure {
@@ -54,10 +55,6 @@ export interface OpenTestbedOptions<T> {
  */
 export function testbedFailure(error: unknown): TestbedFailure {
   return { code: isPgtestbedError(error) ? error.code : 'UNKNOWN', message: formatError(error) }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /**

@@ -94,6 +94,9 @@ export function copyFixture(
   } else {
     symlinkSync(packageDir, path.join(modules, '@pgtestbed/vitest'))
   }
+  // The command an install links for the plugin's `bin`, so that the commands it prints run.
+  mkdirSync(path.join(modules, '.bin'))
+  symlinkSync(path.join(packageDir, 'bin/pgtestbed.js'), path.join(modules, '.bin/pgtestbed'))
   return {
     dir,
     lane: which,

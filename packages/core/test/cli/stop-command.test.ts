@@ -12,7 +12,10 @@ const PNPM_BIN = fileURLToPath(new URL('../../../../node_modules/.bin', import.m
 
 /** Runs a printed command line in a shell, in `cwd`, as a user would paste it. */
 function shell(command: string, cwd: string) {
-  const env = { ...process.env, PATH: `${PNPM_BIN}${path.delimiter}${process.env.PATH}` }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${PNPM_BIN}${path.delimiter}${process.env.PATH}`,
+  }
   for (const key of Object.keys(env))
     if (key.startsWith('npm_') || key === 'INIT_CWD') delete env[key]
   const run = spawnSync('sh', ['-c', command], { cwd, env, encoding: 'utf8', timeout: 60_000 })

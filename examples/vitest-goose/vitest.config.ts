@@ -3,8 +3,4 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   plugins: [pgtestbed({ migrations: './db/migrations' })],
-  test: {
-    reporters: ['default', 'json'],
-    outputFile: { json: 'test-results/vitest.json' },
-  },
 })

@@ -93,7 +93,6 @@ async function open(project: ProjectOptions, options: PrepareOptions): Promise<E
   const parent = options.mode === 'lazy' ? parentPayload(resolved.serverKey) : undefined
   return state().registry.open(resolved, {
     reporter: createConsoleReporter(),
-    watch: false,
     ...(options.label ? { label: options.label } : {}),
     // In a worker, globalSetup's server is still up for this run: connect to it instead of
     // starting another, and keep no clone pool (workers end with the run).

@@ -36,10 +36,9 @@ export async function openTestbed(root: string, runDir?: string): Promise<Opened
   const registry = new TestbedRegistry<undefined>()
   const entry = await registry.open(options, {
     reporter: createConsoleReporter(),
-    watch: false,
     data: () => undefined,
   })
-  // Without watch mode, open() either throws or returns an entry with its testbed.
+  // Opened with `failures: 'throw'` (the default): open() either throws or returns a testbed.
   const testbed = entry.testbed
   if (!testbed) throw new Error('the testbed did not start')
   const context: TestFileContext = {

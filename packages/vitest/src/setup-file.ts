@@ -2,6 +2,7 @@
 // own imports: app code that reads DATABASE_URL at import time sees the file's own database.
 import { openTestFile } from '@pgtestbed/core/worker'
 import { afterAll, expect, inject } from 'vitest'
+import { vitestError } from './errors.js'
 import './provided.js'
 
 /** The task shape read here (a Vitest file task and its children). */
@@ -15,9 +16,13 @@ function hasFailure(task: TaskLike): boolean {
   return task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure)
 }
 
+// A testbed that could not start fails every file of the project with its error, which Vitest
+// then prints once (see vitestError).
 const file = await openTestFile(inject('pgtestbed'), {
   runner: 'vitest',
   testPath: expect.getState().testPath,
+}).catch((error: unknown) => {
+  throw vitestError(error)
 })
 
 // A plain function without parameters: Vitest reads a hook's first parameter as fixtures.

@@ -3,7 +3,8 @@ import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet } from '../migrations/migrator/types.js'
 import type { CheckReport, StepOutcome } from './check.js'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit.js'
-import { plural, type Colors } from './output.js'
+import { plural } from '../internal/plural.js'
+import type { Colors } from './output.js'
 
 /** How `check` judges its findings. */
 export interface CheckVerdict {

@@ -7,7 +7,8 @@ import type { PostgresServer } from '../servers/types.js'
 import { closeAdminPools } from '../templates/admin.js'
 import { sweep, type SweepEntry, type SweepOptions, type SweepReport } from '../templates/sweep.js'
 import { EXIT_FAILED, EXIT_OK } from './exit.js'
-import { plural, type Output } from './output.js'
+import { plural } from '../internal/plural.js'
+import type { Output } from './output.js'
 import type { CliSettings } from './settings.js'
 
 /** Flags of `pgtestbed gc`. */

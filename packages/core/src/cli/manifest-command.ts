@@ -5,7 +5,8 @@ import { isMigratorSet } from '../migrations/migrator/types.js'
 import { discoverSettings, runCheck, type CheckReport } from './check.js'
 import { formatCheckText, judge } from './check-format.js'
 import { EXIT_OK } from './exit.js'
-import { plural, type Output } from './output.js'
+import { plural } from '../internal/plural.js'
+import type { Output } from './output.js'
 import type { CliSettings } from './settings.js'
 
 /** Flags of `pgtestbed manifest`. */

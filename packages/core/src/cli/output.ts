@@ -90,8 +90,3 @@ export function createOutput(
     note: (text) => void err.write(`${text}\n`),
   }
 }
-
-/** `1 error`, `2 errors`. */
-export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`
-}

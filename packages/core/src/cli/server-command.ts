@@ -1,7 +1,8 @@
 import { withDatabase } from '../internal/pg-connect.js'
 import { stopEmbeddedServer } from '../servers/embedded/stop.js'
 import { EXIT_FAILED, EXIT_OK } from './exit.js'
-import { plural, type Output } from './output.js'
+import { plural } from '../internal/plural.js'
+import type { Output } from './output.js'
 import type { EmbeddedOptions } from '../servers/embedded/server.js'
 import { formatBytes } from '../servers/embedded/storage.js'
 import {

@@ -8,7 +8,7 @@ import type { MigrationSet } from '../migrations/types.js'
 import { formatCheckText, judge } from './check-format.js'
 import type { Output } from './output.js'
 import type { CliSettings } from './settings.js'
-import { plural } from './output.js'
+import { plural } from '../internal/plural.js'
 
 /** The database `up`, `down`, `status` and `version` work on. */
 export interface Target {

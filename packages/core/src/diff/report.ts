@@ -1,6 +1,7 @@
 import { structuredPatch } from 'diff'
 import type pc from 'picocolors'
 import type { DiffGroup, Difference, SchemaDiff, SideLabels } from './types.js'
+import { plural } from '../internal/plural.js'
 
 /** Colour functions of a report (plain text without them). */
 type Colors = Pick<typeof pc, 'bold' | 'red' | 'green' | 'dim' | 'cyan'>
@@ -113,6 +114,5 @@ function lineDiff(a: string, b: string, labels: SideLabels, c: Colors): string[]
 /** `3 differences in 2 objects`. */
 export function describeCount(diff: SchemaDiff): string {
   const differences = diff.groups.reduce((n, g) => n + g.differences.length, 0)
-  const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-  return `${s(differences, 'difference')} in ${s(diff.groups.length, 'object')}`
+  return `${plural(differences, 'difference')} in ${plural(diff.groups.length, 'object')}`
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { serverAddress } from './pg-connect.js'
+import { plural } from './plural.js'
 
 /**
  * Runs a user's shell command against a database: the `migrate.command` option builds a template
@@ -108,7 +109,7 @@ export function outputTail(output: string, lines = 30): string {
   const shown = all.slice(-lines)
   const skipped = all.length - shown.length
   return [
-    ...(skipped > 0 ? [`… ${skipped} earlier line${skipped === 1 ? '' : 's'}`] : []),
+    ...(skipped > 0 ? [`… ${plural(skipped, 'earlier line')}`] : []),
     ...shown.map((line) =>
       line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line,
     ),

@@ -4,8 +4,9 @@ import type { Reporter } from '../progress.js'
 import { startTestbed } from '../testbed/start.js'
 import type { Testbed, TestbedOptions } from '../testbed/types.js'
 import type { RunnerOptions } from './options.js'
+import { plural } from '../internal/plural.js'
 
-/** Why a testbed is not usable right now (watch mode): test files fail with it. */
+/** Why a testbed is not usable right now: its test files fail with it. */
 export interface TestbedFailure {
   code: string
   message: string
@@ -19,8 +20,10 @@ export interface RegistryEntry<T> {
   /** Put before the summary lines (a project among several). */
   readonly label: string | undefined
   testbed: Testbed | undefined
-  /** Set (watch mode only) when the testbed could not start or refresh. */
+  /** Set when the testbed could not start (with `failures: 'keep'`) or refresh. */
   error: TestbedFailure | undefined
+  /** How the entry was opened: see {@link OpenTestbedOptions.failures}. */
+  readonly failures: 'throw' | 'keep'
   /** What the adapter keeps per testbed. */
   readonly data: T
 }
@@ -28,8 +31,14 @@ export interface RegistryEntry<T> {
 /** Options of {@link TestbedRegistry.open}. */
 export interface OpenTestbedOptions<T> {
   reporter: Reporter
-  /** Watch mode: a testbed that cannot start stays registered with its error, to retry on rerun. */
-  watch: boolean
+  /**
+   * When the testbed cannot start or refresh. `'throw'`: `open()` rejects and remembers nothing;
+   * a failed `refresh()` prints the error in full (the adapter's test files then fail pointing at
+   * it). `'keep'`: the entry keeps the error without printing it, for the adapter's test files to
+   * fail with (a runner that merges identical errors, like Vitest, then shows it once, under the
+   * failed files), and the next `refresh()` tries again. Default: `'throw'`.
+   */
+  failures?: 'throw' | 'keep'
   label?: string
   /** Testbed options set by the adapter over the project's (e.g. a server URL to share). */
   overrides?: Partial<TestbedOptions>
@@ -37,12 +46,15 @@ export interface OpenTestbedOptions<T> {
   data: () => T
 }
 
-function failureOf(error: unknown): TestbedFailure {
+/**
+ * What test files are told about an error that kept the testbed from starting: its code and
+ * core's rendering of it (file, line, statement, fix).
+ *
+ * @example
+ * project.provide('pgtestbed', { error: testbedFailure(error) })
+ */
+export function testbedFailure(error: unknown): TestbedFailure {
   return { code: isPgtestbedError(error) ? error.code : 'UNKNOWN', message: formatError(error) }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /**
@@ -52,7 +64,7 @@ function plural(n: number, word: string): string {
  *
  * @example
  * const registry = new TestbedRegistry<void>()
- * const entry = await registry.open(options, { reporter, watch: false, data: () => undefined })
+ * const entry = await registry.open(options, { reporter, data: () => undefined })
  * await registry.close(entry)
  */
 export class TestbedRegistry<T> {
@@ -60,8 +72,7 @@ export class TestbedRegistry<T> {
 
   /**
    * The testbed for `options`, started on first use and printed as one summary line plus its
-   * warnings. When it cannot start: in watch mode the entry keeps the error; otherwise the error
-   * is thrown and nothing is remembered.
+   * warnings. When it cannot start, see {@link OpenTestbedOptions.failures}.
    */
   open(options: RunnerOptions, how: OpenTestbedOptions<T>): Promise<RegistryEntry<T>> {
     const existing = this.#entries.get(options.key)
@@ -73,16 +84,14 @@ export class TestbedRegistry<T> {
       label: how.label,
       testbed: undefined,
       error: undefined,
+      failures: how.failures ?? 'throw',
       data: how.data(),
     }
     const opening = this.#start(entry, how.overrides).then(
       () => entry,
       (error: unknown) => {
-        if (!how.watch) throw error
-        entry.error = failureOf(error)
-        entry.reporter.warn(
-          `[${entry.error.code}] ${entry.error.message}\n(tests fail until this is fixed; saving a file reruns them)`,
-        )
+        if (entry.failures === 'throw') throw error
+        entry.error = testbedFailure(error)
         return entry
       },
     )
@@ -93,7 +102,7 @@ export class TestbedRegistry<T> {
     return opening
   }
 
-  /** The entries that opened (with a testbed or, in watch mode, an error). */
+  /** The entries that opened (with a testbed, or with the error they keep). */
   async entries(): Promise<RegistryEntry<T>[]> {
     const settled = await Promise.allSettled(this.#entries.values())
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
@@ -132,7 +141,8 @@ export class TestbedRegistry<T> {
   /**
    * Watch mode, before a rerun: starts the testbed if it had failed, else rediscovers the
    * migrations and builds a new template when they changed. Prints one line saying which
-   * happened; an error is kept on the entry (test files fail with it) instead of thrown.
+   * happened; an error is kept on the entry (test files fail with it) instead of thrown, and
+   * printed in full only for an entry opened with `failures: 'throw'`.
    */
   async refresh(entry: RegistryEntry<T>): Promise<void> {
     const started = performance.now()
@@ -157,9 +167,11 @@ export class TestbedRegistry<T> {
         this.#info(entry, `rerun: migrations unchanged · template ${short} reused`)
       }
     } catch (error) {
-      entry.error = failureOf(error)
+      entry.error = testbedFailure(error)
       entry.reporter.warn(
-        `rerun: [${entry.error.code}] ${entry.error.message}\n(tests fail until this is fixed)`,
+        entry.failures === 'keep'
+          ? `rerun: ${entry.error.code}: the test files fail with it until it is fixed`
+          : `rerun: [${entry.error.code}] ${entry.error.message}\n(tests fail until this is fixed)`,
       )
     }
   }

@@ -1,10 +1,7 @@
 import { createConsoleReporter, type Reporter } from '../progress.js'
 import { serverStopCommand } from '../servers/embedded/stop-command.js'
 import type { KeptDatabase } from '../worker/run-notes.js'
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
-}
+import { plural } from '../internal/plural.js'
 
 /**
  * The end-of-run list of databases kept for debugging (URLs with the password masked, as the

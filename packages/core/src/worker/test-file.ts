@@ -12,6 +12,7 @@ import { cloneNameFor } from '../templates/naming.js'
 import { quoteIdent } from '../templates/sql.js'
 import { forgetOpenDatabase, noteKeptDatabase, noteOpenDatabase } from './run-notes.js'
 import { withTerminationGuard } from './termination-guard.js'
+import { plural } from '../internal/plural.js'
 
 /**
  * How long a database belongs to one test file:
@@ -150,10 +151,6 @@ async function closeAll(closables: Set<Closable>): Promise<void> {
   await Promise.race([all, timeout])
   clearTimeout(timer)
   closables.clear()
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** The warning for sessions a test file left open: who they are, and what to do. */

@@ -40,7 +40,7 @@ describe('the runner registry', () => {
       })
       const reporter = recorder()
       const registry = new TestbedRegistry<void>()
-      const entry = await registry.open(options, { reporter, watch: false, data: () => undefined })
+      const entry = await registry.open(options, { reporter, data: () => undefined })
       try {
         const warnings = reporter.lines.filter((l) => l.startsWith('warn '))
         expect(warnings).toEqual([

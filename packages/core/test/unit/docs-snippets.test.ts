@@ -28,8 +28,8 @@ import { createDocsProgram, optionsOf, type DocsProgram } from '../docs/typescri
 // marker names, or (shell and output blocks) by the commands it shows:
 // - `typecheck [in <dir>]`: compiled as a module living in <dir> (default: the README's folder),
 //   with `@pgtestbed/*` resolved to the packages' sources;
-// - `from <file>`: every line of the block appears in that file, in order (the file is a real
-//   example or fixture that runs in CI);
+// - `from <file>`: the block is the whole of that file (a real example or fixture that runs in
+//   CI), so that every file a README tells you to write runs as shown, never a fragment;
 // - `config`: a pgtestbed.config.json that the config validator accepts;
 // - `jest-config`: a Jest config that gets pgtestbed's entries and whose pgtestbed options are valid;
 // - `ci-service`: a CI service container whose PGTESTBED_URL matches the container;
@@ -134,21 +134,11 @@ describe('TypeScript snippets', () => {
   })
 })
 
-describe('snippets copied from real files', () => {
+describe('snippets of real files', () => {
   for (const block of blocks.filter((b) => kindOf(b) === 'from')) {
     const file = block.marker!.slice('from '.length)
-    it(`should find ${where(block)} line by line in ${file}`, () => {
-      const lines = readRepoFile(file)
-        .split('\n')
-        .map((l) => l.trim())
-      let at = 0
-      for (const line of block.body.split('\n').map((l) => l.trim())) {
-        // Blank lines, elisions and a comment naming the file are the README's, not the file's.
-        if (line === '' || line === '// …' || /^\/\/ [\w./-]+\.[cm]?[jt]s$/.test(line)) continue
-        const found = lines.indexOf(line, at)
-        expect(found, `"${line}" (in this order)`).toBeGreaterThanOrEqual(0)
-        at = found + 1
-      }
+    it(`should show the whole of ${file} at ${where(block)}`, () => {
+      expect(block.body).toBe(readRepoFile(file))
     })
   }
 })
@@ -200,7 +190,9 @@ describe('config snippets', () => {
 })
 
 describe('the docs fixture (lint suppression, manifest)', () => {
-  const suppression = blocks.filter((b) => b.lang === 'sql' && kindOf(b) === 'from')
+  const suppression = blocks.filter((b) =>
+    b.marker?.endsWith('/lint-suppression/00002_reviewed.sql'),
+  )
   const fixture = path.join(REPO, 'packages/core/test/fixtures/docs/lint-suppression')
 
   it('should be the same example everywhere', () => {

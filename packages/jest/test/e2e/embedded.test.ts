@@ -9,7 +9,10 @@ import { runJest } from '../helpers/jest-run.js'
 import { useScratch } from '../helpers/scratch.js'
 
 const scratch = useScratch()
-const PACKAGE_DIR = path.resolve(import.meta.dirname, '../..')
+const REPO_BIN = path.resolve(import.meta.dirname, '../../../../node_modules/.bin')
+// The copies live in this package's test folder, in the repository's pnpm workspace, whose root
+// does not have the command: the printed command names the package that has it.
+const STOP = 'pnpm --filter @pgtestbed/jest exec pgtestbed server stop'
 
 describe('the default embedded server (no PGTESTBED_URL)', () => {
   // Readable by the server's own OS user, so the data stays in this folder.
@@ -56,7 +59,7 @@ describe('the default embedded server (no PGTESTBED_URL)', () => {
     const result = await runJest(failing.copy, ['--maxWorkers=2'], { env, timeoutMs: 180_000 })
     expect(result.code).toBe(1)
     expect(result.stderr).toContain(
-      `the embedded PostgreSQL server stays up so these URLs work; a later run that keeps no database stops it, or stop it now with:\n  pgtestbed server stop --cache-dir ${cacheDir}\n`,
+      `the embedded PostgreSQL server stays up so these URLs work; a later run that keeps no database stops it, or stop it now with:\n  ${STOP} --cache-dir ${cacheDir}\n`,
     )
     const url = /kept the database of test\/fails\.test\.js because a test failed: (\S+)/.exec(
       result.stderr,
@@ -75,13 +78,13 @@ describe('the default embedded server (no PGTESTBED_URL)', () => {
     const failing = scratch('failing')
     const result = await runJest(failing.copy, ['--maxWorkers=2'], { env, timeoutMs: 180_000 })
     expect(result.code).toBe(1)
-    const stop = /or stop it now with:\n {2}(pgtestbed server stop .+)\n/.exec(result.stderr)?.[1]
-    expect(stop, result.stderr).toBeDefined()
+    const stop = /or stop it now with:\n {2}(.+ server stop.*)\n/.exec(result.stderr)?.[1]
+    expect(stop, result.stderr).toBe(`${STOP} --cache-dir ${cacheDir}`)
     expect(processesUsing(cacheDir)).not.toEqual([])
-    // `pgtestbed` is the command this package installs (bin/pgtestbed.mjs).
-    const [, ...args] = stop!.split(' ')
-    execFileSync(process.execPath, [path.join(PACKAGE_DIR, 'bin/pgtestbed.mjs'), ...args], {
+    // Run as printed, with the repository's pnpm on the PATH.
+    execFileSync('sh', ['-c', stop!], {
       cwd: failing.copy.dir,
+      env: { ...process.env, PATH: `${REPO_BIN}${path.delimiter}${process.env.PATH}` },
       stdio: 'pipe',
     })
     expect(processesUsing(cacheDir)).toEqual([])

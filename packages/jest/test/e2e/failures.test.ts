@@ -19,6 +19,8 @@ describe.each([30, 29] as const)('a migration that fails on Jest %i', (lane) => 
     expect(result.stderr).toContain('ERROR 42P01: relation "acounts" does not exist')
     expect(result.stderr).toContain('  file: migrations/00002_create_invoices.sql:2')
     expect(result.stderr).toContain('fix: fix 00002_create_invoices.sql (statement 1, line 2)')
+    // Printed once.
+    expect(result.stderr.match(/relation "acounts" does not exist/g)).toHaveLength(1)
     // No stack trace noise, and no test ran.
     expect(result.stderr).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m)
     expect(result.stderr).not.toContain('Tests:')

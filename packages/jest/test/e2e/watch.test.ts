@@ -66,7 +66,11 @@ describe('watch mode', () => {
     expect(running.output()).toContain(
       'rerun: [APPLY_FAILED] failed to apply migration 00003_broken.sql (version 3)',
     )
-    expect(running.output()).toContain('fix: fix 00003_broken.sql (statement 1, line 2)')
+    // The full report once (the statement and fix); each file's failure points at it.
+    expect(
+      running.output().match(/fix: fix 00003_broken\.sql \(statement 1, line 2\)/g),
+    ).toHaveLength(1)
+    expect(running.output().match(/> 2 \| SELECT \* FROM missing_table;/g)).toHaveLength(1)
     expect(running.output()).toMatch(
       /Test suite failed to run\n\n\s+pgtestbed APPLY_FAILED: .*\(the full report is above\)/,
     )

@@ -65,16 +65,21 @@ export function endRun(vitest: object, run: RunState): void {
   removeRunDir(run.runDir)
 }
 
-/** The testbed for `options`, shared by later projects with the same options. */
+/**
+ * The testbed for `options`, shared by later projects with the same options; when it cannot
+ * start, the entry holds the error (watch mode retries before each rerun).
+ */
 export async function acquireTestbed(
   run: RunState,
   options: ProjectOptions,
   reporter: Reporter,
-  watch: boolean,
 ): Promise<TestbedEntry> {
+  // A testbed that cannot start is kept with its error, which the project's test files then fail
+  // with: Vitest prints it once, under them. Thrown from globalSetup instead, it would come with
+  // Vitest's "No test files found" and include/exclude lists under an "Unhandled Error" banner.
   const entry = await run.registry.open(options, {
     reporter,
-    watch,
+    failures: 'keep',
     data: () => ({ projects: new Map(), refs: 0, closed: false, watching: false }),
   })
   entry.data.refs++
@@ -97,7 +102,7 @@ function scopeOf(config: ProjectHandle['config']): TestFileScope {
 export function provideAll(run: RunState, entry: TestbedEntry): void {
   for (const [project, options] of entry.data.projects) {
     if (!entry.testbed) {
-      // No testbed yet (watch mode, failed start): workers fail with the error.
+      // No testbed (a failed start; watch mode retries): the project's files fail with the error.
       const error = entry.error ?? { code: 'UNKNOWN', message: 'the testbed did not start' }
       project.provide('pgtestbed', { error } as PgtestbedContext)
       continue

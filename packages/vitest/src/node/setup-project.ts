@@ -1,10 +1,11 @@
 import path from 'node:path'
 import { createConsoleReporter, PgtestbedError, type Reporter } from '@pgtestbed/core'
-import { printKeptDatabases, readKeptDatabases } from '@pgtestbed/core/runner'
+import { printKeptDatabases, readKeptDatabases, testbedFailure } from '@pgtestbed/core/runner'
 import type { TestProject } from 'vitest/node'
+import { vitestError } from '../errors.js'
 import type { PgtestbedPluginOptions } from '../options.js'
+import type { PgtestbedContext } from '../provided.js'
 import { sharedState } from '../shared.js'
-import { runError } from './errors.js'
 import { resolveProjectOptions, type ProjectOptions } from './resolve-options.js'
 import {
   acquireTestbed,
@@ -82,12 +83,14 @@ function watchMigrations(project: TestProject, run: RunState, entry: TestbedEntr
 /**
  * The globalSetup of one Vitest project: resolves its options, starts (or shares) the testbed,
  * provides `pgtestbed` to its workers and, in watch mode, refreshes before reruns. Returns the
- * teardown. Errors fail the run before any test, printed without stack traces.
+ * teardown. An error (options, server, migrations) is handed to the workers instead of thrown:
+ * every test file of the project fails with it before its own code runs, and Vitest prints it
+ * once, under those files, and exits with 1.
  */
 export async function setupProject(project: TestProject): Promise<() => Promise<void>> {
   const plugin = sharedState().options.get(project)
   if (!plugin) {
-    throw runError(
+    throw vitestError(
       new PgtestbedError(
         'INVALID_OPTIONS',
         `the @pgtestbed/vitest globalSetup runs for project ${JSON.stringify(project.name)}, but the pgtestbed() plugin did not configure that project`,
@@ -95,6 +98,7 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
           fix: "add pgtestbed() to the project's plugins instead of listing @pgtestbed/vitest's files in globalSetup or setupFiles",
         },
       ),
+      '(no test ran: pgtestbed checks the migrations and prepares the database before any test starts)',
     )
   }
   const vitest = project.vitest
@@ -111,10 +115,11 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
       name: project.name,
       configFile: project.vite.config.configFile,
     })
-    entry = await acquireTestbed(run, options, reporter, watch)
+    entry = await acquireTestbed(run, options, reporter)
   } catch (error) {
-    await finish(vitest, run)
-    throw runError(error)
+    // Invalid options: the project's files fail with the error (see above).
+    project.provide('pgtestbed', { error: testbedFailure(error) } as PgtestbedContext)
+    return () => finish(vitest, run)
   }
   entry.data.projects.set(project, options)
   provideAll(run, entry)

@@ -17,6 +17,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_MEMORY_DIR, stopEmbeddedServer } from '@pgtestbed/core'
 import { killProcessesMentioning, memoryFoldersOf } from '@pgtestbed/test-support'
+import { expect } from 'vitest'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** packages/vitest */
@@ -99,6 +100,9 @@ export function copyFixture(
   } else {
     symlinkSync(packageDir, path.join(modules, '@pgtestbed/vitest'))
   }
+  // The command an install links for the plugin's `bin`, so that the commands it prints run.
+  mkdirSync(path.join(modules, '.bin'))
+  symlinkSync(path.join(packageDir, 'bin/pgtestbed.js'), path.join(modules, '.bin/pgtestbed'))
   return {
     dir,
     lane: which,
@@ -184,6 +188,24 @@ export function runVitest(
       resolve({ code, stdout, stderr, output })
     })
   })
+}
+
+/**
+ * The error pgtestbed stopped a run with, as Vitest printed it: asserts that `headline` (its first
+ * line) is printed exactly once, under the failed files, without the noise Vitest prints around a
+ * globalSetup error ("No test files found", the include/exclude globs, "Unhandled Error").
+ * Returns the text from the headline on.
+ */
+export function printedError(run: VitestRun, headline: string): string {
+  const occurrences = run.output.split(headline).length - 1
+  expect(occurrences, run.output).toBe(1)
+  expect(run.output).not.toMatch(/Unhandled Error|No test files found|^include: /m)
+  expect(run.code).toBe(1)
+  const at = run.output.indexOf(headline)
+  expect(run.output.lastIndexOf('Failed Suites', at), run.output).toBeGreaterThan(-1)
+  // No stack trace noise from pgtestbed's or Vitest's internals.
+  expect(run.output.slice(at)).not.toMatch(/^\s+(at|❯) .*\.(js|ts):\d+/m)
+  return run.output.slice(at)
 }
 
 /** A temp cache folder for the embedded server, reachable by its OS user (0755). */

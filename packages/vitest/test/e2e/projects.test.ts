@@ -1,6 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { useCleanups } from './context.js'
-import { readReports, runVitest, SERVER_URL, type Lane } from './helpers.js'
+import { printedError, readReports, runVitest, SERVER_URL, type Lane } from './helpers.js'
 
 const { fixture, reportDir } = useCleanups()
 
@@ -33,6 +34,20 @@ describe.each<Lane>(['v4', 'v5'])('several projects in one config (Vitest %s)', 
       envVar: 'B_DATABASE_URL',
     })
     expect(reports.c).toMatchObject({ tables: ['gamma', 'goose_db_version'], projectName: 'c' })
+  })
+
+  test('should stop only the files of the project whose migrations fail, printing its error once', async () => {
+    const project = fixture('projects', lane, MIGRATIONS)
+    const file = project.file('b/migrations/00001_create_beta.sql')
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('PRIMARY KEY', 'REFERENCES missing (id)'),
+    )
+    const run = await runVitest(project, [], { env: { PGTESTBED_URL: SERVER_URL } })
+    expect(run.output).toContain('Tests  2 passed (2)')
+    expect(run.output).toContain('FAIL  |b| b/beta.test.ts')
+    const error = printedError(run, 'PgtestbedError [APPLY_FAILED]: failed to apply migration')
+    expect(error).toContain('file: b/migrations/00001_create_beta.sql:2')
   })
 
   test('should start only the projects selected with --project', async () => {

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
+import { copyFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { projectKeyFor } from '@pgtestbed/core'
 import { describe, expect, test } from 'vitest'
 import { useCleanups } from './context.js'
-import { projectDatabases, readReports, runVitest, SERVER_URL } from './helpers.js'
+import { printedError, projectDatabases, readReports, runVitest, SERVER_URL } from './helpers.js'
 
 const { fixture, reportDir } = useCleanups()
 
@@ -33,18 +33,21 @@ for (const { lane, version, node } of LANES)
       expect(left.map((d) => d.kind)).toEqual(['template'])
     })
 
-    test('should fail the run before any test with APPLY_FAILED and the file', async () => {
+    test('should fail the run before any test with APPLY_FAILED and the file, printed once', async () => {
       const project = fixture('errors', lane, ['migrations-broken'])
+      // Two files failing with the same error: Vitest prints it once, under both.
+      copyFileSync(project.file('test/never.test.ts'), project.file('test/never-2.test.ts'))
       const out = reportDir()
       const run = await runVitest(project, [], {
         env: { PGTESTBED_URL: SERVER_URL, FIXTURE_MIGRATIONS: './migrations-broken', E2E_OUT: out },
       })
       expect(run.output).toContain(`RUN  v${version}`)
-      expect(run.code).toBe(1)
-      expect(run.output).toContain(
+      const error = printedError(
+        run,
         'PgtestbedError [APPLY_FAILED]: failed to apply migration 00002_add_balance.sql',
       )
-      expect(run.output).toContain('  file: migrations-broken/00002_add_balance.sql:3')
+      expect(run.output).toContain('Test Files  2 failed (2)')
+      expect(error).toContain('  file: migrations-broken/00002_add_balance.sql:3')
       expect(existsSync(path.join(out, 'ran.json'))).toBe(false)
     })
 
@@ -53,11 +56,8 @@ for (const { lane, version, node } of LANES)
       const run = await runVitest(project, [], {
         env: { PGTESTBED_URL: SERVER_URL, FIXTURE_MIGRATIONS: './migrations-invalid' },
       })
-      expect(run.code).toBe(1)
-      expect(run.output).toContain('PgtestbedError [VALIDATION_FAILED]')
-      expect(run.output).toContain(
-        'migrations-invalid/00002_add_balance.sql:4  error DOWN_BEFORE_UP',
-      )
+      const error = printedError(run, 'PgtestbedError [VALIDATION_FAILED]')
+      expect(error).toContain('migrations-invalid/00002_add_balance.sql:4  error DOWN_BEFORE_UP')
     })
 
     test('should keep the database of a failed file and print its URL', async () => {

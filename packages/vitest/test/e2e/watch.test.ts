@@ -63,13 +63,16 @@ describe('watch mode', () => {
       'ALTER TABLE users ADD COLUMN age int;\n\n-- +goose Down\nALTER TABLE users DROP COLUMN age;\n',
     )
     await vitest.waitFor(
-      /rerun: \[VALIDATION_FAILED\] the migrations in migrations have problems: 1 error/,
+      /rerun: VALIDATION_FAILED: the test files fail with it until it is fixed/,
       mark,
     )
     await vitest.waitFor(/Test Files {2}3 failed \(3\)/, mark)
-    expect(vitest.output().slice(mark)).toContain(
-      'migrations/00003_add_age.sql:3  error DOWN_BEFORE_UP',
-    )
+    // The error once, under the three files (Vitest merges their identical errors).
+    const rerun = vitest.output().slice(mark)
+    expect(
+      rerun.split('VALIDATION_FAILED]: the migrations in migrations have problems: 1 error'),
+    ).toHaveLength(2)
+    expect(rerun).toContain('migrations/00003_add_age.sql:3  error DOWN_BEFORE_UP')
     mark = vitest.output().length
     writeFileSync(added, `-- +goose Up\n${readFileSync(added, 'utf8')}`)
     await vitest.waitFor(
@@ -96,13 +99,29 @@ describe('watch mode', () => {
     defer(async () => {
       for (const pid of processesMentioning(project.dir)) process.kill(pid, 'SIGKILL')
     })
-    await vitest.waitFor(/\[VALIDATION_FAILED\] the migrations in migrations-invalid have problems/)
     await vitest.waitFor(/Test Files {2}1 failed \(1\)/)
+    // The error once, under the failed file, without Vitest's globalSetup-error noise.
+    const headline =
+      'PgtestbedError [VALIDATION_FAILED]: the migrations in migrations-invalid have problems'
+    expect(vitest.output().split(headline)).toHaveLength(2)
+    expect(vitest.output()).not.toMatch(/Unhandled Error|No test files found/)
 
-    const mark = vitest.output().length
+    let mark = vitest.output().length
     const broken = project.file('migrations-invalid/00002_add_balance.sql')
     writeFileSync(broken, `-- +goose Up\n${readFileSync(broken, 'utf8')}`)
     await vitest.waitFor(/goose · 2 migrations · template pgtestbed_tpl_[0-9a-f]{8} built/, mark)
+    await vitest.waitFor(/Tests {2}1 passed \(1\)/, mark)
+
+    // A statement that fails: APPLY_FAILED, once, with the statement; fixing it reruns.
+    mark = vitest.output().length
+    writeFileSync(broken, readFileSync(broken, 'utf8').replace('accounts ADD', 'acounts ADD'))
+    await vitest.waitFor(/Test Files {2}1 failed \(1\)/, mark)
+    const failed = vitest.output().slice(mark)
+    expect(failed.split('PgtestbedError [APPLY_FAILED]: failed to apply migration')).toHaveLength(2)
+    expect(failed.match(/relation "acounts" does not exist/g)).toHaveLength(1)
+    expect(failed).toContain('ALTER TABLE acounts ADD COLUMN balance')
+    mark = vitest.output().length
+    writeFileSync(broken, readFileSync(broken, 'utf8').replace('acounts ADD', 'accounts ADD'))
     await vitest.waitFor(/Tests {2}1 passed \(1\)/, mark)
 
     vitest.press('q')

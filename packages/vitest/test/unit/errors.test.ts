@@ -1,20 +1,21 @@
 import { PgtestbedError } from '@pgtestbed/core'
 import { describe, expect, test } from 'vitest'
 import { formatError } from '@pgtestbed/core/runner'
-import { runError } from '../../src/node/errors.js'
+import { vitestError } from '../../src/errors.js'
 
-describe('runError', () => {
+describe('vitestError', () => {
   test('should carry the code in its name and the message, fix and cause in its text, without stack frames', () => {
     const cause = new Error('connect ECONNREFUSED 127.0.0.1:5999')
-    const error = runError(
+    const error = vitestError(
       new PgtestbedError('SERVER_UNREACHABLE', 'no PostgreSQL server answers at 127.0.0.1:5999', {
         cause,
         fix: 'Start the server or correct PGTESTBED_URL.',
       }),
+      '(no test ran)',
     )
     expect(error.name).toBe('PgtestbedError [SERVER_UNREACHABLE]')
     expect(error.message).toBe(
-      'no PostgreSQL server answers at 127.0.0.1:5999\n    fix: Start the server or correct PGTESTBED_URL.\n    cause: connect ECONNREFUSED 127.0.0.1:5999\n(no test ran: pgtestbed checks the migrations and prepares the database before any test starts)',
+      'no PostgreSQL server answers at 127.0.0.1:5999\n    fix: Start the server or correct PGTESTBED_URL.\n    cause: connect ECONNREFUSED 127.0.0.1:5999\n(no test ran)',
     )
     expect(error.stack).toBe(`${error.name}: ${error.message}`)
     expect(error.cause).toBeUndefined()
@@ -30,7 +31,7 @@ describe('runError', () => {
   })
 
   test('should describe an error that is not pgtestbed’s by its message', () => {
-    expect(runError(new TypeError('boom')).name).toBe('PgtestbedError')
+    expect(vitestError(new TypeError('boom')).name).toBe('PgtestbedError')
     expect(formatError('plain text')).toBe('plain text')
   })
 })

@@ -1,6 +1,7 @@
 import { displayPath } from '../../diagnostics.js'
 import { PgtestbedError } from '../../errors.js'
 import type { Migration, MigrationFormat, Statement } from '../types.js'
+import { plural } from '../../internal/plural.js'
 
 /** What PostgreSQL reported about a failed statement (the fields it sent; others are absent). */
 export interface PostgresErrorFields {
@@ -288,8 +289,7 @@ export function showStatement(sql: string, d: StatementPlace): string[] {
   const shown = all.slice(start, start + MAX_SHOWN_LINES)
   const width = String(first + start + shown.length - 1).length
   const out: string[] = []
-  if (start > 0)
-    out.push(`    ${' '.repeat(width)} | … (${start} line${start === 1 ? '' : 's'} above)`)
+  if (start > 0) out.push(`    ${' '.repeat(width)} | … (${plural(start, 'line')} above)`)
   shown.forEach((raw, i) => {
     const lineNo = first + start + i
     const clipped = raw.length > MAX_LINE_LENGTH ? `${raw.slice(0, MAX_LINE_LENGTH)}…` : raw
@@ -300,8 +300,7 @@ export function showStatement(sql: string, d: StatementPlace): string[] {
     }
   })
   const below = all.length - start - shown.length
-  if (below > 0)
-    out.push(`    ${' '.repeat(width)} | … (${below} more line${below === 1 ? '' : 's'})`)
+  if (below > 0) out.push(`    ${' '.repeat(width)} | … (${plural(below, 'more line')})`)
   return out
 }
 

@@ -4,6 +4,7 @@ import { folderGlobs } from '../../internal/folder-globs.js'
 import { DEFAULT_MANIFEST_FILE } from '../types.js'
 import { isTopLevel, nextVersion, proposeName } from './formats/file-names.js'
 import type { MigrationFormat, MigrationSet } from '../types.js'
+import { plural } from '../../internal/plural.js'
 
 /** Files that never count as strays: pgtestbed's manifest, folder placeholders, OS litter. */
 export const IGNORED_FILES: ReadonlySet<string> = new Set([
@@ -107,7 +108,7 @@ export function checkStrayFiles(
     out.push({
       severity: 'warning',
       code: 'STRAY_FILE',
-      message: `${folder}/ holds ${files.length} SQL file${files.length === 1 ? '' : 's'} (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}) that ${set.format} never applies: it reads only the top level of the migrations folder`,
+      message: `${folder}/ holds ${plural(files.length, 'SQL file')} (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}) that ${set.format} never applies: it reads only the top level of the migrations folder`,
       file: path.join(set.dir, files[0] ?? folder),
       fix: `if ${folder}/ holds migrations meant to run, move them to the top level; if it is an archive, seeds or test data, list it in the \`ignore\` option (ignore: ['${folder}'])`,
     })

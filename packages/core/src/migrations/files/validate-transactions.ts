@@ -14,6 +14,7 @@ import type {
   MigrationSet,
   Statement,
 } from '../types.js'
+import { plural } from '../../internal/plural.js'
 
 /** Scans statements once however many rules look at them. */
 export type StatementScanner = (statement: Statement) => NonTransactionalScan
@@ -119,7 +120,7 @@ function checkSection(place: Place, scan: StatementScanner, out: Diagnostic[]): 
         )
       } else if (commands.length > 1) {
         diagnostic(
-          `${hit.label} in the ${direction} section of ${name} is sent in one query string with ${commands.length - 1} other command${commands.length === 2 ? '' : 's'}; PostgreSQL runs such a string as one implicit transaction, so it fails with SQLSTATE 25001 even though ${tool} adds no BEGIN`,
+          `${hit.label} in the ${direction} section of ${name} is sent in one query string with ${plural(commands.length - 1, 'other command')}; PostgreSQL runs such a string as one implicit transaction, so it fails with SQLSTATE 25001 even though ${tool} adds no BEGIN`,
           sharedStringFix(migration.format, direction),
         )
       } else if (openedAt !== null) {

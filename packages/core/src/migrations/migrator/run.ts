@@ -4,6 +4,7 @@ import type { Queryable } from '../../internal/queryable.js'
 import { readCatalog } from '../../diff/inspect.js'
 import { outputTail, runCommand, type CommandResult } from '../../internal/run-command.js'
 import type { MigratorSet } from './types.js'
+import { plural } from '../../internal/plural.js'
 
 /**
  * Every object of the database as the catalog shows it, version tables included: a tool that
@@ -31,7 +32,7 @@ function commandFailure(set: MigratorSet, result: CommandResult): PgtestbedError
   const shown = Math.min(lines, TAIL_LINES)
   const output =
     shown > 0
-      ? `\nits last ${shown} line${shown === 1 ? '' : 's'} of output:\n${outputTail(result.output, TAIL_LINES)}`
+      ? `\nits last ${plural(shown, 'line')} of output:\n${outputTail(result.output, TAIL_LINES)}`
       : '\nit printed nothing'
   if (result.timedOut) {
     return new PgtestbedError(

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { PgtestbedError } from '../errors.js'
@@ -74,6 +75,9 @@ async function ensureShared(
       seeds: prepared.seeds,
       ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
       ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
+      ...(options.templateCache === undefined
+        ? {}
+        : { templateCache: path.resolve(options.cwd ?? process.cwd(), options.templateCache) }),
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...serverLogOf(server),

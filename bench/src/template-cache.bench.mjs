@@ -11,7 +11,7 @@
 // Usage: node src/template-cache.bench.mjs [count] [rounds]; server from PGTESTBED_BENCH_URL,
 // else PGTESTBED_URL, else postgres://postgres@127.0.0.1:5432/postgres.
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -47,6 +47,7 @@ const reporter = {
 }
 
 try {
+  await mkdir(migrations)
   await writeGooseFiles(migrations, count, 'bench', relationalGooseFile)
   const set = await discoverMigrations({ migrations })
   const major = Math.floor(

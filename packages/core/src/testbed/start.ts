@@ -59,6 +59,12 @@ function serverLogOf(server: PostgresServer): { serverLog?: string } {
   return typeof log === 'string' ? { serverLog: log } : {}
 }
 
+/** `{ templateCache }` made absolute (option, else `PGTESTBED_TEMPLATE_CACHE`), or nothing. */
+function templateCacheOf(options: TestbedOptions): { templateCache?: string } {
+  const dir = options.templateCache ?? (process.env.PGTESTBED_TEMPLATE_CACHE || undefined)
+  return dir === undefined ? {} : { templateCache: path.resolve(options.cwd ?? process.cwd(), dir) }
+}
+
 async function ensureShared(
   server: PostgresServer,
   prepared: PreparedMigrations,
@@ -75,9 +81,7 @@ async function ensureShared(
       seeds: prepared.seeds,
       ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
       ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
-      ...(options.templateCache === undefined
-        ? {}
-        : { templateCache: path.resolve(options.cwd ?? process.cwd(), options.templateCache) }),
+      ...templateCacheOf(options),
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...serverLogOf(server),

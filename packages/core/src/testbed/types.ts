@@ -74,7 +74,8 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
    * A folder that keeps built templates between machines (one CI caches): a build restores the
    * saved template of the same fingerprint instead of applying the migrations, and saves the
    * template there when it is missing (needs `pg_dump`; see the README's "Template cache").
-   * Relative to `cwd` (in a config file: to the file's folder). Default: none.
+   * Relative to `cwd` (in a config file: to the file's folder). Default:
+   * `$PGTESTBED_TEMPLATE_CACHE`, else none.
    *
    * @example
    * templateCache: '.pgtestbed-cache'

@@ -17,7 +17,6 @@
 // else PGTESTBED_URL, else postgres://postgres@127.0.0.1:5432/postgres; BENCH_SERVER=embedded
 // measures a fresh embedded server instead (temp cache folder, stopped and deleted at the end).
 import { randomBytes } from 'node:crypto'
-import { execFileSync } from 'node:child_process'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -143,7 +142,12 @@ try {
   console.log(`  pg, statements one by one:            ${p.toFixed(0)} ms`)
   console.log(`  ratio cold build / one by one:        ${(b / p).toFixed(2)} (target ≤ 0.5)`)
   console.log(`  ratio applyMigrations / one by one:   ${(a / p).toFixed(2)}`)
-  console.log(`  load: ${execFileSync('uptime').toString().trim()}`)
+  console.log(
+    `  load: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
+  )
 } finally {
   for (const name of created) await drop(name).catch(() => {})
   await admin.end()

@@ -6,7 +6,6 @@
 // cache folder, stopped and deleted at the end) and, when a URL is given (PGTESTBED_BENCH_URL,
 // else PGTESTBED_URL), on that server too. Uses the built package.
 // Usage: node src/concurrency.bench.mjs [clones per cloner] (default 5)
-import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -72,7 +71,12 @@ async function benchServer(label, options, cwd) {
           ` | p95(${CLONERS}) / p50(1) ${ratio.toFixed(1)} (target ≤ 4)${strategy === auto ? '  ← auto' : ''}`,
       )
     }
-    console.log(`  load: ${execFileSync('uptime').toString().trim()}`)
+    console.log(
+      `  load: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
+    )
   } finally {
     await testbed.close()
   }

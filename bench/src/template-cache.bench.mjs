@@ -10,7 +10,6 @@
 // PGTESTBED_PG_DUMP or PATH); without one it says so and stops.
 // Usage: node src/template-cache.bench.mjs [count] [rounds]; server from PGTESTBED_BENCH_URL,
 // else PGTESTBED_URL, else postgres://postgres@127.0.0.1:5432/postgres.
-import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -94,7 +93,12 @@ try {
   console.log(`  restore from templateCache:      ${r.toFixed(0)} ms`)
   console.log(`  save to templateCache (once):    ${saveMs.toFixed(0)} ms (pg_dump of a copy)`)
   console.log(`  ratio build / restore:           ${(b / r).toFixed(2)}× (target ≥ 5×)`)
-  console.log(`  load: ${execFileSync('uptime').toString().trim()}`)
+  console.log(
+    `  load: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
+  )
 } finally {
   await dropTemplate().catch(() => {})
   await admin.end()

@@ -25,7 +25,7 @@ const REDIRECTING = ['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE', 'PGPASSFILE', '
  * Debian/Ubuntu layout's `/usr/lib/postgresql/<major>/bin/pg_dump`, else `pg_dump` from `PATH`
  * (pg_dump refuses servers newer than itself; that error is reported).
  */
-export function pgDumpFor(serverMajor: number): string {
+function pgDumpFor(serverMajor: number): string {
   const fromEnv = process.env.PGTESTBED_PG_DUMP
   if (fromEnv) return fromEnv
   const debian = `/usr/lib/postgresql/${serverMajor}/bin/pg_dump`

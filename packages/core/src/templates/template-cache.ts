@@ -30,7 +30,7 @@ import { describePgError } from './sql.js'
 export type RestoreOutcome = { restored: true; file: string; ms: number } | { restored: false }
 
 /** The server's major version, as the connected client sees it. */
-export async function serverMajorOf(client: pg.ClientBase): Promise<number> {
+async function serverMajorOf(client: pg.ClientBase): Promise<number> {
   const { rows } = await client.query<{ v: string }>(
     `SELECT current_setting('server_version_num') AS v`,
   )

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { displayPath } from '../diagnostics.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
@@ -22,6 +23,7 @@ import {
   writeRecord,
   type DatabaseEntry,
 } from './ownership.js'
+import { cacheEntryPath } from './cache-entry.js'
 import { buildSchema } from './schema.js'
 import { applySeeds, type SeedFile } from './seeds.js'
 import { describePgError, quoteIdent } from './sql.js'
@@ -253,7 +255,11 @@ async function build(
     await withAdminClient(adminUrl, (admin) => dropLeftovers(admin, name, fingerprint))
 
     let restoredFrom: string | undefined
-    if (options.templateCache !== undefined) {
+    // No entry, no restore database to create and drop (a damaged entry is reported below).
+    if (
+      options.templateCache !== undefined &&
+      existsSync(cacheEntryPath(options.templateCache, fingerprint.hash))
+    ) {
       // A dump holds the base template's objects too: it restores into an empty database.
       await createBuild(DEFAULT_BASE_TEMPLATE)
       const client = await connectClient(databaseUrl(adminUrl, buildName), 'build')

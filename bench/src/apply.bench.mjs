@@ -1,25 +1,49 @@
-// Applying 200 generated goose migrations with applyMigrations (Up sections, one transaction and
-// one goose_db_version row per migration) against sending the same statements one by one through
-// a pg Client (autocommit, no bookkeeping): "applying is not slower than running the statements".
-// Each round uses two fresh databases, alternating which goes first. Prints medians and the
-// ratio; never fails on them. Uses the built package (`pnpm --filter @pgtestbed/core build`).
-// Usage: node src/apply.bench.mjs [count] [rounds]; server from PGTESTBED_BENCH_URL, else
-// PGTESTBED_URL, else postgres://postgres@127.0.0.1:5432/postgres. With BENCH_SYNC_COMMIT=off both
-// sides run with synchronous_commit off, close to pgtestbed's own test-tuned server (fsync off),
-// where round trips rather than WAL flushes dominate.
+// Figure (c): a cold template build against sending the same statements one by one.
+//
+// 200 generated goose migrations (relationalGooseFile: a table with identity, FK, check, two
+// indexes and a comment; every fifth a plpgsql function and trigger). Per round, on fresh
+// databases, alternating which side goes first:
+// - cold build: ensureTemplate, what a run pays when no template exists (CREATE DATABASE, every
+//   Up section with its goose_db_version row, seal and rename). Each transactional migration
+//   goes in one simple-query round trip, and the build session commits without waiting for the
+//   WAL flush (safe: nothing trusts a build before its seal);
+// - applyMigrations alone, on a plain session (the batching without the build's commit setting):
+//   what `pgtestbed up` does against a real database;
+// - one by one: CREATE DATABASE, then each statement through a pg Client in autocommit, no
+//   bookkeeping (what a hand-rolled test setup does).
+// Prints medians, the ratios (target for (c): cold build / one by one ≤ 0.5) and the machine's
+// load (`uptime`); never fails on them. Uses the built package (`pnpm --filter @pgtestbed/core
+// build`). Usage: node src/apply.bench.mjs [count] [rounds]; server from PGTESTBED_BENCH_URL,
+// else PGTESTBED_URL, else postgres://postgres@127.0.0.1:5432/postgres; BENCH_SERVER=embedded
+// measures a fresh embedded server instead (temp cache folder, stopped and deleted at the end).
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
-import { applyMigrations, discoverMigrations } from '@pgtestbed/core'
+import {
+  applyMigrations,
+  computeFingerprint,
+  discoverMigrations,
+  ensureTemplate,
+  resolveServer,
+  stopEmbeddedServer,
+} from '@pgtestbed/core'
 import { median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const count = Number(process.argv[2] ?? 200)
-const rounds = Number(process.argv[3] ?? 7)
-const syncCommit = process.env.BENCH_SYNC_COMMIT
+const rounds = Number(process.argv[3] ?? 5)
+const embeddedCache =
+  process.env.BENCH_SERVER === 'embedded'
+    ? await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-bench-apply-cache-'))
+    : undefined
+if (embeddedCache) await chmod(embeddedCache, 0o755) // the server's OS user must reach it
+const embedded = embeddedCache
+  ? await resolveServer({ server: 'embedded', cacheDir: embeddedCache })
+  : undefined
 const serverUrl =
+  embedded?.adminUrl ??
   process.env.PGTESTBED_BENCH_URL ??
   process.env.PGTESTBED_URL ??
   'postgres://postgres@127.0.0.1:5432/postgres'
@@ -35,24 +59,26 @@ await admin.connect()
 const dir = await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-bench-apply-'))
 const created = new Set()
 
-/** Runs `fn` against a fresh database (connection set up outside the timing) and drops it. */
-async function timed(fn) {
+async function drop(name) {
+  await admin.query(`ALTER DATABASE "${name}" IS_TEMPLATE false`).catch(() => {})
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  created.delete(name)
+}
+
+/** Times `fn(url)` on a database it creates itself (CREATE DATABASE inside the timing). */
+async function timedWithCreate(fn) {
   const name = `pgtestbed_bench_${randomBytes(5).toString('hex')}`
+  const started = performance.now()
   await admin.query(`CREATE DATABASE "${name}"`)
   created.add(name)
-  const client = new pg.Client({
-    connectionString: urlFor(name),
-    ...(syncCommit ? { options: `-c synchronous_commit=${syncCommit}` } : {}),
-  })
+  const client = new pg.Client({ connectionString: urlFor(name) })
   try {
     await client.connect()
-    const started = performance.now()
     await fn(client)
     return performance.now() - started
   } finally {
     await client.end().catch(() => {})
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-    created.delete(name)
+    await drop(name)
   }
 }
 
@@ -65,40 +91,70 @@ try {
     )
   }
   const statements = set.migrations.flatMap((m) => m.up.statements.map((s) => s.sql))
+  const major = Math.floor(
+    Number((await admin.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000,
+  )
+  const fingerprint = await computeFingerprint({ set, serverMajor: major })
 
-  const viaApplier = async (client) => {
-    const result = await applyMigrations(client, set)
-    if (result.applied.length !== count)
-      throw new Error(`applied ${result.applied.length} of ${count}`)
+  const coldBuild = async () => {
+    const started = performance.now()
+    const result = await ensureTemplate({
+      adminUrl: serverUrl,
+      set,
+      fingerprint,
+      project: 'bench',
+    })
+    const ms = performance.now() - started
+    if (result.status !== 'built' || result.applied !== count) {
+      throw new Error(`template ${result.status} with ${result.applied} migrations`)
+    }
+    created.add(result.name)
+    await drop(result.name)
+    return ms
   }
-  const oneByOne = async (client) => {
-    for (const sql of statements) await client.query(sql)
-  }
+  const viaApplier = () =>
+    timedWithCreate(async (client) => {
+      const result = await applyMigrations(client, set)
+      if (result.applied.length !== count)
+        throw new Error(`applied ${result.applied.length} of ${count}`)
+    })
+  const oneByOne = () =>
+    timedWithCreate(async (client) => {
+      for (const sql of statements) await client.query(sql)
+    })
 
-  const applier = []
-  const plain = []
+  const sides = { build: [], applier: [], plain: [] }
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      applier.push(await timed(viaApplier))
-      plain.push(await timed(oneByOne))
-    } else {
-      plain.push(await timed(oneByOne))
-      applier.push(await timed(viaApplier))
+    const order = round % 2 === 0 ? ['build', 'applier', 'plain'] : ['plain', 'applier', 'build']
+    for (const side of order) {
+      const fn = side === 'build' ? coldBuild : side === 'applier' ? viaApplier : oneByOne
+      sides[side].push(await fn())
     }
   }
-  const a = median(applier)
-  const p = median(plain)
+  const b = median(sides.build)
+  const a = median(sides.applier)
+  const p = median(sides.plain)
   console.log(
-    `${count} goose migrations, ${statements.length} statements, ${rounds} rounds (medians)`,
+    `(c) ${count} goose migrations, ${statements.length} statements, ${embedded ? 'embedded ' : ''}PostgreSQL ${major}, ${rounds} rounds (medians, CREATE DATABASE included)`,
   )
+  console.log(`  cold template build (ensureTemplate): ${b.toFixed(0)} ms`)
+  console.log(`  applyMigrations, plain session:       ${a.toFixed(0)} ms`)
+  console.log(`  pg, statements one by one:            ${p.toFixed(0)} ms`)
+  console.log(`  ratio cold build / one by one:        ${(b / p).toFixed(2)} (target ≤ 0.5)`)
+  console.log(`  ratio applyMigrations / one by one:   ${(a / p).toFixed(2)}`)
   console.log(
-    `  applyMigrations:            ${a.toFixed(0)} ms  (${(a / count).toFixed(2)} ms per migration)`,
+    `  load: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
   )
-  console.log(`  pg, statements one by one:  ${p.toFixed(0)} ms`)
-  console.log(`  ratio applier / one-by-one: ${(a / p).toFixed(2)}`)
 } finally {
-  for (const name of created)
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {})
+  for (const name of created) await drop(name).catch(() => {})
   await admin.end()
   await rm(dir, { recursive: true, force: true })
+  if (embeddedCache) {
+    await embedded.release()
+    await stopEmbeddedServer({ cacheDir: embeddedCache, force: true, removeData: true })
+    await rm(embeddedCache, { recursive: true, force: true })
+  }
 }

@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'DOCKER_UNAVAILABLE'
   /** Building a template database failed (the cause says why). */
   | 'TEMPLATE_BUILD_FAILED'
+  /** A template could not be saved to the template cache folder (`templateCache`, `template export`). */
+  | 'TEMPLATE_CACHE_FAILED'
   /** Another process held the template build lock for longer than the timeout. */
   | 'TEMPLATE_LOCK_TIMEOUT'
   /** Creating a clone from a template failed. */

@@ -197,6 +197,27 @@ export function buildProgram(context: CliContext): Command {
       context.exit(await runDiff(settings, flags, output, env))
     })
 
+  const template = program
+    .command('template')
+    .description('save the template to a folder CI caches, or restore it from there')
+  for (const [name, description] of [
+    ['export', 'build (or reuse) the template a test run uses and save it into <dir>'],
+    ['import', 'restore the template a test run uses from <dir> (or build and save it)'],
+  ] as const) {
+    withMigrationOptions(template.command(`${name} <dir>`))
+      .description(description)
+      .option(
+        '-u, --url <url>',
+        'server URL (default: config url, $PGTESTBED_URL, else the embedded server)',
+      )
+      .action(async (dir: string, flags: CommonFlags & { url?: string }) => {
+        const settings = await settingsOf(flags)
+        const commands = await import('./template-command.js')
+        const run = name === 'export' ? commands.runTemplateExport : commands.runTemplateImport
+        context.exit(await run(settings, dir, flags, output))
+      })
+  }
+
   program
     .command('gc')
     .description('drop test databases that crashed or finished runs left behind')

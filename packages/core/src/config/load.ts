@@ -163,6 +163,7 @@ function resolvePaths(config: PgtestbedConfig, dir: string): PgtestbedConfig {
     out.migrate = { ...out.migrate, cwd: path.resolve(dir, out.migrate.cwd ?? '.') }
   }
   if (out.cacheDir !== undefined) out.cacheDir = path.resolve(dir, out.cacheDir)
+  if (out.templateCache !== undefined) out.templateCache = path.resolve(dir, out.templateCache)
   if (out.embedded?.memoryDir !== undefined) {
     out.embedded = { ...out.embedded, memoryDir: path.resolve(dir, out.embedded.memoryDir) }
   }

@@ -29,7 +29,7 @@ export type SweepConfig = Pick<
  * lint settings and the plugins' per-test-file options. Plugin options and CLI flags win over the
  * file, key by key.
  *
- * Relative paths (`migrations`, `manifest`, `seeds`, `cacheDir`, `embedded.memoryDir`,
+ * Relative paths (`migrations`, `manifest`, `seeds`, `cacheDir`, `templateCache`, `embedded.memoryDir`,
  * `drift.file`, `drift.inputs`) are relative to the config file's folder, and a `drift.command`
  * runs there; {@link loadConfig} returns them absolute.
  *

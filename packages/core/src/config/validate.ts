@@ -169,6 +169,7 @@ const CONFIG_SHAPE: Shape<PgtestbedConfig> = {
   cloneStrategy: oneOf(membersOf<CloneStrategy>({ auto: true, wal_log: true, file_copy: true })),
   lockTimeoutMs: positive,
   baseTemplate: text,
+  templateCache: text,
   sweep: object(sweepShape, true),
   server: oneOf(membersOf<ServerChoice>({ auto: true, url: true, embedded: true, docker: true })),
   url: text,

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { displayPath } from '../diagnostics.js'
 import { isPgtestbedError, PgtestbedError } from '../errors.js'
 import { crashPoint } from '../internal/crash-points.js'
 import { serverLostError } from '../internal/server-lost.js'
@@ -21,9 +23,11 @@ import {
   writeRecord,
   type DatabaseEntry,
 } from './ownership.js'
+import { cacheEntryPath } from './cache-entry.js'
 import { buildSchema } from './schema.js'
 import { applySeeds, type SeedFile } from './seeds.js'
 import { describePgError, quoteIdent } from './sql.js'
+import { exportTemplate, restoreTemplate } from './template-cache.js'
 import { verifyDown } from './verify-down.js'
 
 /** Options for {@link ensureTemplate}. */
@@ -48,21 +52,39 @@ export interface EnsureTemplateOptions {
   reporter?: Reporter
   /** The embedded server's log, named when the server dies mid-build (`SERVER_LOST`). Default: none. */
   serverLog?: string
+  /**
+   * A folder of saved templates (see `template-cache.ts`): a build restores the entry of this
+   * fingerprint instead of applying the migrations, and a template whose entry is missing is
+   * saved there. Default: none.
+   */
+  templateCache?: string
 }
 
 /** What {@link ensureTemplate} did. */
 export interface EnsureTemplateResult {
   /** The template database name. */
   name: string
-  /** `'reused'`: it existed (or another process built it meanwhile); `'built'`: this call built it. */
-  status: 'reused' | 'built'
-  /** Migrations applied (0 when reused). */
+  /**
+   * `'reused'`: it existed (or another process built it meanwhile); `'built'`: this call built
+   * it from the migrations; `'restored'`: this call built it from the `templateCache` folder.
+   */
+  status: 'reused' | 'built' | 'restored'
+  /** Migrations applied (0 when reused or restored). */
   applied: number
   /** Milliseconds spent waiting for another process's build. */
   waitedMs: number
   /** Milliseconds the whole call took. */
   ms: number
 }
+
+/**
+ * The build session commits without waiting for the WAL flush: on a server with `fsync` on, each
+ * migration's COMMIT would otherwise wait for the disk. Safe for a template: nothing trusts a
+ * build before its seal and rename, which commit on the admin session with the server's own
+ * setting, and that flush covers every earlier commit (the WAL is written in order), so after a
+ * crash either the renamed template and all its migrations are there, or no template is.
+ */
+const ASYNC_COMMIT = 'SET synchronous_commit = off'
 
 /** Reuse after this long refreshes the template's `usedAt` (the sweeper keeps recently used ones). */
 const TOUCH_AFTER_MS = 60_000
@@ -107,7 +129,7 @@ export async function ensureTemplate(
   const { adminUrl, fingerprint } = options
   const name = fingerprint.templateName
   const reporter = options.reporter ?? silentReporter
-  const result = (status: 'reused' | 'built', applied: number, waitedMs: number) => ({
+  const result = (status: EnsureTemplateResult['status'], applied: number, waitedMs: number) => ({
     name,
     status,
     applied,
@@ -115,7 +137,7 @@ export async function ensureTemplate(
     ms: performance.now() - started,
   })
 
-  if (await reuse(adminUrl, name, fingerprint)) return result('reused', 0, 0)
+  if (await reuse(adminUrl, name, fingerprint)) return saved(options, result('reused', 0, 0))
 
   const waitStarted = performance.now()
   let waitStep: ProgressStep | undefined
@@ -131,13 +153,48 @@ export async function ensureTemplate(
   })
   const waitedMs = performance.now() - waitStarted
   waitStep?.done(`template ${name} is ready`)
+  let built: EnsureTemplateResult
   try {
-    if (await reuse(adminUrl, name, fingerprint)) return result('reused', 0, waitedMs)
-    const applied = await build(options, name)
-    return result('built', applied, waitedMs)
+    if (await reuse(adminUrl, name, fingerprint)) {
+      built = result('reused', 0, waitedMs)
+    } else {
+      const { applied, restored } = await build(options, name)
+      built = result(restored ? 'restored' : 'built', applied, waitedMs)
+    }
   } finally {
     await lock.release()
   }
+  return saved(options, built)
+}
+
+/**
+ * With `templateCache`, saves a template whose entry is missing (a restored one came from
+ * there). A failure to save is a warning: the run has its template.
+ */
+async function saved(
+  options: EnsureTemplateOptions,
+  result: EnsureTemplateResult,
+): Promise<EnsureTemplateResult> {
+  const dir = options.templateCache
+  if (dir === undefined || result.status === 'restored') return result
+  const reporter = options.reporter ?? silentReporter
+  try {
+    const file = await exportTemplate({
+      adminUrl: options.adminUrl,
+      templateName: result.name,
+      fingerprint: options.fingerprint.hash,
+      project: options.project,
+      dir,
+      reporter,
+    })
+    if (file)
+      reporter.info(`template cache: saved ${result.name} to ${displayPath(file, process.cwd())}`)
+  } catch (error) {
+    reporter.warn(
+      isPgtestbedError(error) ? error.message : `template cache: ${describePgError(error)}`,
+    )
+  }
+  return result
 }
 
 /** True when the complete template exists; refreshes its `usedAt` now and then. */
@@ -171,40 +228,81 @@ async function reuse(adminUrl: string, name: string, fingerprint: Fingerprint): 
   })
 }
 
-/** Builds the template (the caller holds the lock); returns how many migrations were applied. */
-async function build(options: EnsureTemplateOptions, name: string): Promise<number> {
+/**
+ * Builds the template (the caller holds the lock); returns how many migrations were applied and
+ * whether it came from the template cache instead.
+ */
+async function build(
+  options: EnsureTemplateOptions,
+  name: string,
+): Promise<{ applied: number; restored: boolean }> {
   const { adminUrl, set, fingerprint, project } = options
   const reporter = options.reporter ?? silentReporter
   const baseTemplate = options.baseTemplate ?? DEFAULT_BASE_TEMPLATE
   const step = reporter.step(`building template ${name}`)
-  const buildName = buildNameFor(fingerprint.hash)
+  let buildName = buildNameFor(fingerprint.hash)
   let created = false
-  try {
-    await withAdminClient(adminUrl, async (admin) => {
-      await dropLeftovers(admin, name, fingerprint)
+  const createBuild = (template: string) =>
+    withAdminClient(adminUrl, async (admin) => {
       await createOwnedDatabase(admin, {
         name: buildName,
-        template: baseTemplate,
+        template,
         record: newRecord({ kind: 'build', project, fingerprint: fingerprint.hash }),
       })
       created = true
     })
+  try {
+    await withAdminClient(adminUrl, (admin) => dropLeftovers(admin, name, fingerprint))
+
+    let restoredFrom: string | undefined
+    // No entry, no restore database to create and drop (a damaged entry is reported below).
+    if (
+      options.templateCache !== undefined &&
+      existsSync(cacheEntryPath(options.templateCache, fingerprint.hash))
+    ) {
+      // A dump holds the base template's objects too: it restores into an empty database.
+      await createBuild(DEFAULT_BASE_TEMPLATE)
+      const client = await connectClient(databaseUrl(adminUrl, buildName), 'build')
+      try {
+        await client.query(ASYNC_COMMIT)
+        step.update('restoring from the template cache')
+        const outcome = await restoreTemplate(client, {
+          dir: options.templateCache,
+          fingerprint: fingerprint.hash,
+          templateName: name,
+          reporter,
+        })
+        if (outcome.restored) restoredFrom = outcome.file
+      } finally {
+        await client.end().catch(() => {})
+      }
+      if (restoredFrom === undefined) {
+        // Never half-used: whatever the failed restore left goes with its database.
+        await withAdminClient(adminUrl, (admin) => dropBuild(admin, buildName))
+        created = false
+        buildName = buildNameFor(fingerprint.hash)
+      }
+    }
 
     const total = set.migrations.length
-    const buildUrl = databaseUrl(adminUrl, buildName)
-    const client = await connectClient(buildUrl, 'build')
     let applied = 0
-    try {
-      applied = await buildSchema({ client, url: buildUrl, set, step })
-      if (options.seeds?.length) {
-        step.update(`running ${options.seeds.length} seed file(s)`)
-        await applySeeds(client, options.seeds, name)
+    if (restoredFrom === undefined) {
+      await createBuild(baseTemplate)
+      const buildUrl = databaseUrl(adminUrl, buildName)
+      const client = await connectClient(buildUrl, 'build')
+      try {
+        await client.query(ASYNC_COMMIT)
+        applied = await buildSchema({ client, url: buildUrl, set, step })
+        if (options.seeds?.length) {
+          step.update(`running ${options.seeds.length} seed file(s)`)
+          await applySeeds(client, options.seeds, name)
+        }
+      } finally {
+        await client.end().catch(() => {})
       }
-    } finally {
-      await client.end().catch(() => {})
-    }
-    if (options.verifyDown && !isMigratorSet(set)) {
-      await verifyDown({ adminUrl, set, project, baseTemplate, step })
+      if (options.verifyDown && !isMigratorSet(set)) {
+        await verifyDown({ adminUrl, set, project, baseTemplate, step })
+      }
     }
 
     crashPoint('before-seal', 'build')
@@ -230,9 +328,11 @@ async function build(options: EnsureTemplateOptions, name: string): Promise<numb
     })
     crashPoint('after-rename', 'build')
     step.done(
-      `built template ${name} (${isMigratorSet(set) ? describeMigrator(set) : `${applied}/${total} migrations`})`,
+      restoredFrom === undefined
+        ? `built template ${name} (${isMigratorSet(set) ? describeMigrator(set) : `${applied}/${total} migrations`})`
+        : `restored template ${name} from the template cache ${displayPath(restoredFrom, process.cwd())} (no migrations applied)`,
     )
-    return applied
+    return { applied, restored: restoredFrom !== undefined }
   } catch (error) {
     // A server that died (or was shut down) mid-build is not a migration's fault.
     const lost = serverLostError(error, {

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { describeMigrator } from '../migrations/migrator/run.js'
 import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { PgtestbedError } from '../errors.js'
@@ -59,6 +60,12 @@ function serverLogOf(server: PostgresServer): { serverLog?: string } {
   return typeof log === 'string' ? { serverLog: log } : {}
 }
 
+/** `{ templateCache }` made absolute (option, else `PGTESTBED_TEMPLATE_CACHE`), or nothing. */
+function templateCacheOf(options: TestbedOptions): { templateCache?: string } {
+  const dir = options.templateCache ?? (process.env.PGTESTBED_TEMPLATE_CACHE || undefined)
+  return dir === undefined ? {} : { templateCache: path.resolve(options.cwd ?? process.cwd(), dir) }
+}
+
 async function ensureShared(
   server: PostgresServer,
   prepared: PreparedMigrations,
@@ -75,6 +82,7 @@ async function ensureShared(
       seeds: prepared.seeds,
       ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
       ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
+      ...templateCacheOf(options),
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...serverLogOf(server),

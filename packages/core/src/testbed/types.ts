@@ -70,6 +70,17 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
   /** The database a template build starts from. Default: `'template0'`. */
   baseTemplate?: string
   /**
+   * A folder that keeps built templates between machines (one CI caches): a build restores the
+   * saved template of the same fingerprint instead of applying the migrations, and saves the
+   * template there when it is missing (needs `pg_dump`; see the README's "Template cache").
+   * Relative to `cwd` (in a config file: to the file's folder). Default:
+   * `$PGTESTBED_TEMPLATE_CACHE`, else none.
+   *
+   * @example
+   * templateCache: '.pgtestbed-cache'
+   */
+  templateCache?: string
+  /**
    * The start-up sweep of leftovers from crashed runs (see `sweep`), or `false` to skip it. The
    * run's own template is always protected and templates of other projects are left alone.
    * Default: `{ limit: 20 }` (at most 20 drops, so start-up stays cheap).

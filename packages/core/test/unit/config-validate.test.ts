@@ -57,6 +57,7 @@ const EVERY_OPTION: Required<PgtestbedConfig> = {
   cloneStrategy: 'file_copy',
   lockTimeoutMs: 60_000,
   baseTemplate: 'template0',
+  templateCache: '.pgtestbed-cache',
   sweep,
   server: 'embedded',
   url: 'postgres://postgres@127.0.0.1:5432/postgres',

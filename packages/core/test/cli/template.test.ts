@@ -1,0 +1,61 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { dropProjectDatabases, gooseProject, type GooseProject } from '../helpers/goose-project.js'
+import { TEST_SERVER_URL } from '../helpers/pg.js'
+import { runCli } from './run-cli.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+async function setup(): Promise<{ p: GooseProject; cache: string }> {
+  const p = await gooseProject({ migrations: 3 })
+  const cache = await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-cli-template-'))
+  cleanups.push(
+    () => p.cleanup(),
+    () => rm(cache, { recursive: true, force: true }),
+  )
+  return { p, cache }
+}
+
+describe('pgtestbed template export / import', () => {
+  it('should save the template to a folder, then restore it from there on a server without it', async () => {
+    const { p, cache } = await setup()
+    const exported = await runCli(['template', 'export', cache, '--url', TEST_SERVER_URL], {
+      cwd: p.cwd,
+    })
+    expect(exported.stderr).toMatch(/built template pgtestbed_tpl_\w+ \(3\/3 migrations\)/)
+    expect(exported.code).toBe(0)
+    expect(exported.stdout).toMatch(
+      /^pgtestbed template export: saved pgtestbed_tpl_\w+ to .*pgtestbed-template-\w+\.sql$/m,
+    )
+    expect(await readdir(cache)).toHaveLength(1)
+    const again = await runCli(['template', 'export', cache, '--url', TEST_SERVER_URL], {
+      cwd: p.cwd,
+    })
+    expect(again.stdout).toMatch(/already holds pgtestbed_tpl_\w+/)
+
+    await dropProjectDatabases(p.project)
+    const imported = await runCli(['template', 'import', cache, '--url', TEST_SERVER_URL], {
+      cwd: p.cwd,
+    })
+    expect(imported.code).toBe(0)
+    expect(imported.stdout).toMatch(/^pgtestbed template import: restored pgtestbed_tpl_\w+ from /m)
+  })
+
+  it('should fail with TEMPLATE_CACHE_FAILED and the fix when pg_dump is missing', async () => {
+    const { p, cache } = await setup()
+    const run = await runCli(['template', 'export', cache, '--url', TEST_SERVER_URL], {
+      cwd: p.cwd,
+      env: { PGTESTBED_PG_DUMP: '/nonexistent/pg_dump' },
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/TEMPLATE_CACHE_FAILED/)
+    expect(run.stderr).toMatch(/\/nonexistent\/pg_dump is not installed/)
+    expect(await readdir(cache)).toEqual([])
+    await dropProjectDatabases(p.project)
+  })
+})

@@ -34,6 +34,8 @@ export interface PrepareOptions {
   mode: 'global' | 'lazy'
   /** A label for the summary line when several projects are prepared. Default: none. */
   label?: string
+  /** Jest's `maxWorkers`, which sizes the default clone pool. Default: core's default. */
+  workers?: number
 }
 
 /**
@@ -104,7 +106,9 @@ async function open(project: ProjectOptions, options: PrepareOptions): Promise<E
             ...(parent ? { server: 'url', url: parent.context.adminUrl } : {}),
           },
         }
-      : {}),
+      : options.workers === undefined
+        ? {}
+        : { overrides: { workers: options.workers } }),
     data: () => ({
       project,
       payload: undefined,

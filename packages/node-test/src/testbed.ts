@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { createConsoleReporter } from '@pgtestbed/core'
 import {
   resolveRunnerOptions,
@@ -37,6 +38,9 @@ export async function openTestbed(root: string, runDir?: string): Promise<Opened
   const entry = await registry.open(options, {
     reporter: createConsoleReporter(),
     watch: false,
+    // The run's global setup sizes the default clone pool from `node --test`'s concurrency; a
+    // test file that opens its own testbed (no global setup) keeps no pool: it needs one clone.
+    overrides: runDir === undefined ? { pool: 0 } : { workers: testConcurrency() },
     data: () => undefined,
   })
   // Without watch mode, open() either throws or returns an entry with its testbed.
@@ -52,4 +56,22 @@ export async function openTestbed(root: string, runDir?: string): Promise<Opened
     ...(runDir ? { runDir } : {}),
   }
   return { registry, entry, context }
+}
+
+/**
+ * How many test files `node --test` runs at once: `--test-concurrency` when given, else Node's
+ * default (the available parallelism less one, at least one).
+ */
+function testConcurrency(execArgv: readonly string[] = process.execArgv): number {
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] ?? ''
+    const value = arg.startsWith('--test-concurrency=')
+      ? arg.slice('--test-concurrency='.length)
+      : arg === '--test-concurrency'
+        ? execArgv[i + 1]
+        : undefined
+    const n = Number(value)
+    if (Number.isInteger(n) && n >= 1) return n
+  }
+  return Math.max(os.availableParallelism() - 1, 1)
 }

@@ -13,6 +13,7 @@ import { sweep, type SweepReport } from '../templates/sweep.js'
 import { acquireServer, dedupe, type SharedServer } from './cache.js'
 import { cloneDatabase } from './clone.js'
 import { checkDrift } from './drift.js'
+import { resolvePoolSize } from './pool-size.js'
 import {
   checkTestbedOptions,
   discoverSchema,
@@ -87,12 +88,14 @@ async function ensureShared(
  * with discovery), validates the migrations (`VALIDATION_FAILED`, before any test), checks the
  * manifest (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`), reuses or builds the template under
  * the cross-process lock, checks it against the `drift` target (`DRIFT_DETECTED`), sweeps
- * leftovers of crashed runs (bounded), and starts the clone pool when asked. Any error releases the server before it is rethrown.
+ * leftovers of crashed runs (bounded), and starts the clone pool (sized from `workers` and the
+ * server's room unless `pool` is given; it fills in the background). Any error releases the
+ * server before it is rethrown.
  *
  * Pass `testbed.info` (plain JSON) to test workers; they call {@link cloneDatabase} with it.
  *
  * @example
- * await using testbed = await startTestbed({ migrations: './db/migrations', pool: 4 })
+ * await using testbed = await startTestbed({ migrations: './db/migrations' })
  * console.log(testbed.summary)
  * await using db = await cloneDatabase(testbed.info, { label: 'users.test.ts' })
  * @throws DiagnosticsError VALIDATION_FAILED / MANIFEST_MISMATCH / LINT_FAILED; MigrationApplyError
@@ -155,10 +158,10 @@ async function open(
   // Before the sweep and the pool: a drifted schema fails the run before anything else starts.
   await drift(prepared.set)
 
-  let sweepReport: SweepReport | undefined
-  if (options.sweep !== false) {
+  const startupSweep = async (): Promise<SweepReport | undefined> => {
+    if (options.sweep === false) return undefined
     try {
-      sweepReport = await sweep(server.adminUrl, {
+      return await sweep(server.adminUrl, {
         limit: DEFAULT_STARTUP_SWEEP_LIMIT,
         ...options.sweep,
         project,
@@ -168,11 +171,22 @@ async function open(
       reporter.warn(
         `sweeping leftovers of earlier runs failed (tests go on): ${(error as Error).message}`,
       )
+      return undefined
     }
   }
+  const [sweepReport, poolSize] = await Promise.all([
+    startupSweep(),
+    resolvePoolSize({
+      pool: options.pool,
+      workers: options.workers,
+      adminUrl: server.adminUrl,
+      template: template.name,
+      storage: server.storage,
+      reporter,
+    }),
+  ])
 
   let current = prepared
-  const poolSize = options.pool ?? 0
   const makeInfo = (): TestbedInfo => ({
     v: 1,
     adminUrl: server.adminUrl,

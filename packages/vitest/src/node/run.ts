@@ -1,3 +1,4 @@
+import os from 'node:os'
 import path from 'node:path'
 import type { Reporter } from '@pgtestbed/core'
 import {
@@ -14,10 +15,22 @@ import { sharedState } from '../shared.js'
 
 import type { ProjectOptions } from './resolve-options.js'
 
+/** The part of a Vitest config (a project's, or the root one) this module reads. */
+interface RunnerConfig {
+  root: string
+  pool?: string
+  isolate?: boolean
+  poolOptions?: unknown
+  maxWorkers?: number | string
+  fileParallelism?: boolean
+  watch?: boolean
+}
+
 /** The part of Vitest's `TestProject` this module uses (the same in Vitest 3.2, 4 and 5). */
 export interface ProjectHandle {
   readonly name: string
-  readonly config: { root: string; pool?: string; isolate?: boolean; poolOptions?: unknown }
+  readonly config: RunnerConfig
+  readonly vitest?: { readonly config: RunnerConfig }
   provide(key: 'pgtestbed', value: PgtestbedContext): void
 }
 
@@ -65,16 +78,53 @@ export function endRun(vitest: object, run: RunState): void {
   removeRunDir(run.runDir)
 }
 
+/** A worker count from a Vitest option: a number, or a percentage of the CPUs (`'50%'`). */
+function count(value: number | string | undefined, cpus: number): number | undefined {
+  if (typeof value === 'number') return value > 0 ? Math.floor(value) : undefined
+  const percent = typeof value === 'string' ? /^(\d+)%$/.exec(value.trim()) : null
+  if (percent) return Math.max(1, Math.round((Number(percent[1]) / 100) * cpus))
+  const number = Number(value)
+  return value !== undefined && number > 0 ? Math.floor(number) : undefined
+}
+
+/**
+ * How many test files of a project Vitest runs at once, as Vitest 3.2 to 5 decide it: 1 without
+ * file parallelism or with a single fork or thread, else the pool's own maximum (Vitest 3.2's
+ * `poolOptions`), `maxWorkers` of the project or the root, or Vitest's default (the CPUs less
+ * one, half of them in watch mode). It sizes the default clone pool.
+ */
+export function workersOf(project: ProjectHandle): number {
+  const cpus = os.availableParallelism()
+  const root = project.vitest?.config ?? project.config
+  const config = project.config
+  if (config.fileParallelism === false || root.fileParallelism === false) return 1
+  const pool = config.pool ?? 'forks'
+  const perPool = (
+    config.poolOptions as
+      | Record<string, { maxForks?: number | string; maxThreads?: number | string; singleFork?: boolean; singleThread?: boolean }>
+      | undefined
+  )?.[pool]
+  if (perPool?.singleFork || perPool?.singleThread) return 1
+  return (
+    count(perPool?.maxForks ?? perPool?.maxThreads, cpus) ??
+    count(config.maxWorkers, cpus) ??
+    count(root.maxWorkers, cpus) ??
+    (root.watch ? Math.max(Math.floor(cpus / 2), 1) : Math.max(cpus - 1, 1))
+  )
+}
+
 /** The testbed for `options`, shared by later projects with the same options. */
 export async function acquireTestbed(
   run: RunState,
   options: ProjectOptions,
   reporter: Reporter,
   watch: boolean,
+  workers: number,
 ): Promise<TestbedEntry> {
   const entry = await run.registry.open(options, {
     reporter,
     watch,
+    overrides: { workers },
     data: () => ({ projects: new Map(), refs: 0, closed: false, watching: false }),
   })
   entry.data.refs++

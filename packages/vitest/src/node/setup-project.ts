@@ -16,6 +16,7 @@ import {
   runFor,
   type RunState,
   type TestbedEntry,
+  workersOf,
 } from './run.js'
 
 /** Options objects whose `projects` keys were already checked against the run's projects. */
@@ -111,7 +112,7 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
       name: project.name,
       configFile: project.vite.config.configFile,
     })
-    entry = await acquireTestbed(run, options, reporter, watch)
+    entry = await acquireTestbed(run, options, reporter, watch, workersOf(project))
   } catch (error) {
     await finish(vitest, run)
     throw runError(error)

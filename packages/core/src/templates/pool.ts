@@ -155,6 +155,9 @@ export class ClonePool {
   }
 
   private idle(): Promise<void> {
+    // Closed while a count or a clone was under way (its wake-up came too early to be heard): the
+    // unref'd timer alone would let the process exit in the middle of close().
+    if (this.closed) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)

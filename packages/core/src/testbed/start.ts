@@ -4,6 +4,7 @@ import { PgtestbedError } from '../errors.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { silentReporter } from '../progress.js'
 import type { PostgresServer } from '../servers/types.js'
+import { withAdminClient } from '../templates/admin.js'
 import { ensureTemplate, type EnsureTemplateResult } from '../templates/build.js'
 import { resolveCloneStrategy, type CloneOptions } from '../templates/clone.js'
 import type { Fingerprint } from '../templates/fingerprint.js'
@@ -107,7 +108,12 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const started = performance.now()
   checkTestbedOptions(options)
   const [serverResult, setResult] = await Promise.allSettled([
-    acquireServer(options),
+    acquireServer(options).then((shared) => {
+      // Opens the admin connection the template lookup needs while the migrations are checked
+      // and hashed (a failure shows up, with its message, at the lookup).
+      withAdminClient(shared.server.adminUrl, async () => {}).catch(() => {})
+      return shared
+    }),
     discoverSchema(options),
   ])
   const shared = serverResult.status === 'fulfilled' ? serverResult.value : undefined

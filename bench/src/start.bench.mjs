@@ -181,7 +181,8 @@ try {
     } finally {
       await dropProject(urlServer, projectKeyFor(path.join(cwd, 'migrations')))
     }
-  } else console.log('\n(set PGTESTBED_URL or PGTESTBED_BENCH_URL to also measure a server you run)')
+  } else
+    console.log('\n(set PGTESTBED_URL or PGTESTBED_BENCH_URL to also measure a server you run)')
 } finally {
   for (const dir of cacheDirs) {
     await stopEmbeddedServer({ cacheDir: dir, force: true, removeData: true }).catch(() => {})

@@ -77,7 +77,9 @@ async function writeProject(dir, cacheDir, server) {
     await writeFile(path.join(dir, 'test', `file${n}.test.mjs`), testFile(n))
   }
   const serverOptions =
-    server === 'url' ? `server: 'url', url: ${JSON.stringify(urlServer)}` : `cacheDir: ${JSON.stringify(cacheDir)}`
+    server === 'url'
+      ? `server: 'url', url: ${JSON.stringify(urlServer)}`
+      : `cacheDir: ${JSON.stringify(cacheDir)}`
   await writeFile(
     path.join(dir, 'pgtestbed.vitest.config.mjs'),
     `import { pgtestbed } from '${plugin}'
@@ -108,19 +110,18 @@ function vitestRun(dir, config, env = {}) {
   if (result.status !== 0) {
     throw new Error(`vitest run --config ${config} failed:\n${result.stdout}\n${result.stderr}`)
   }
-  const summary = `${result.stdout}\n${result.stderr}`
-    .split('\n')
-    .find((line) => line.includes('template pgtestbed_tpl_'))
-  return { ms, summary: summary?.trim() }
+  const lines = `${result.stdout}\n${result.stderr}`.split('\n')
+  const summary = lines.find((line) => line.includes('template pgtestbed_tpl_'))
+  const duration = lines.find((line) => line.includes('Duration'))
+  if (process.env.SUITE_BENCH_VERBOSE) console.log(result.stdout, result.stderr)
+  return { ms, summary: summary?.trim(), duration: duration?.trim() }
 }
 
 async function benchServer(label, server, cacheDir) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-suite-bench-'))
   await writeProject(dir, cacheDir, server)
   const options =
-    server === 'url'
-      ? { server: 'url', url: urlServer }
-      : { server: 'embedded', cacheDir }
+    server === 'url' ? { server: 'url', url: urlServer } : { server: 'embedded', cacheDir }
   // Holds the server (and builds the template) for the whole comparison: every run is warm.
   const holder = await startTestbed({ ...options, cwd: dir, pool: 0, sweep: false })
   const shared = await cloneDatabase(holder.info, { label: 'the shared database' })
@@ -138,7 +139,9 @@ async function benchServer(label, server, cacheDir) {
       isolated.push(a.ms)
       summary = a.summary
       plain.push(vitestRun(dir, 'shared.vitest.config.mjs', { BENCH_SHARED_URL: shared.url }).ms)
-      console.log(`  round ${i + 1}: pgtestbed ${s(a.ms)}, shared database ${s(plain.at(-1))}; ${load()}`)
+      console.log(
+        `  round ${i + 1}: pgtestbed ${s(a.ms)}, shared database ${s(plain.at(-1))}; ${load()}`,
+      )
     }
     console.log(`  pgtestbed's summary line: ${summary}`)
     const [a, b] = [median(isolated), median(plain)]

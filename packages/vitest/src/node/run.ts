@@ -101,7 +101,15 @@ export function workersOf(project: ProjectHandle): number {
   const pool = config.pool ?? 'forks'
   const perPool = (
     config.poolOptions as
-      | Record<string, { maxForks?: number | string; maxThreads?: number | string; singleFork?: boolean; singleThread?: boolean }>
+      | Record<
+          string,
+          {
+            maxForks?: number | string
+            maxThreads?: number | string
+            singleFork?: boolean
+            singleThread?: boolean
+          }
+        >
       | undefined
   )?.[pool]
   if (perPool?.singleFork || perPool?.singleThread) return 1

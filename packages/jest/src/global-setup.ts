@@ -25,21 +25,26 @@ import { payloadVariable, type FailedPayload } from './state.js'
  * module.exports = { globalSetup: '@pgtestbed/jest/global-setup' }
  */
 export default async function globalSetup(
-  globalConfig: { watch?: boolean; watchAll?: boolean },
+  globalConfig: { watch?: boolean; watchAll?: boolean; maxWorkers?: number },
   projectConfig: JestProjectConfig,
 ): Promise<void> {
   const watch = globalConfig.watch === true || globalConfig.watchAll === true
+  // How many test files Jest runs at once: one ready clone each (the default clone pool).
+  const workers =
+    typeof globalConfig.maxWorkers === 'number' && globalConfig.maxWorkers >= 1
+      ? { workers: Math.floor(globalConfig.maxWorkers) }
+      : {}
   let project: ProjectOptions
   try {
     project = readProjectOptions(projectConfig)
   } catch (error) {
     throw forGlobalSetup(error, watch)
   }
-  await prepare(project, { mode: 'global' }, watch)
+  await prepare(project, { mode: 'global', ...workers }, watch)
   for (const other of await otherProjects(projectKey(project))) {
     await prepare(
       other.data.project,
-      { mode: 'global', ...(other.label ? { label: other.label } : {}) },
+      { mode: 'global', ...workers, ...(other.label ? { label: other.label } : {}) },
       watch,
     )
   }

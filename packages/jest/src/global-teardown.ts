@@ -23,25 +23,16 @@ export default async function globalTeardown(globalConfig: JestGlobalConfig): Pr
   if (globalConfig.watch || globalConfig.watchAll) return
   const current = state()
   const kept = current.runDir ? readKeptDatabases(current.runDir) : []
-  const entries = await current.registry.entries()
-  const cacheDirs = new Set(
-    entries
-      .filter((entry) => entry.testbed?.info.server.kind === 'embedded')
-      .map((entry) => entry.options.cacheDir),
-  )
-  const failures: unknown[] = []
-  for (const entry of entries) {
-    try {
-      await current.registry.close(entry, { keepServer: kept.length > 0 })
-    } catch (error) {
-      failures.push(error)
-    }
+  let keptServers = new Set<string>()
+  try {
+    keptServers = await current.registry.closeRun(current.runDir)
+  } catch (error) {
+    throw isPgtestbedError(error) ? forGlobalSetup(error) : error
+  } finally {
+    for (const key of current.entries.keys()) delete process.env[payloadVariable(key)]
+    current.entries.clear()
+    if (current.runDir) removeRunDir(current.runDir)
+    current.runDir = undefined
+    printKeptDatabases(kept, keptServers)
   }
-  for (const key of current.entries.keys()) delete process.env[payloadVariable(key)]
-  current.entries.clear()
-  if (current.runDir) removeRunDir(current.runDir)
-  current.runDir = undefined
-  printKeptDatabases(kept, cacheDirs)
-  const first = failures[0]
-  if (first !== undefined) throw isPgtestbedError(first) ? forGlobalSetup(first) : first
 }

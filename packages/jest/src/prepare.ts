@@ -1,4 +1,5 @@
 import { createConsoleReporter, displayPath, PgtestbedError, type ErrorCode } from '@pgtestbed/core'
+import { projectContext } from '@pgtestbed/core/runner'
 import {
   projectKey,
   resolveOptions,
@@ -34,6 +35,8 @@ export interface PrepareOptions {
   mode: 'global' | 'lazy'
   /** A label for the summary line when several projects are prepared. Default: none. */
   label?: string
+  /** Jest's `maxWorkers`, which sizes the default clone pool. Default: core's default. */
+  workers?: number
 }
 
 /**
@@ -73,13 +76,7 @@ export async function prepareProject(
     ? { ...previous, context: { ...previous.context, ...testbed.info } }
     : {
         v: 1,
-        context: {
-          ...testbed.info,
-          envVar: entry.options.envVar,
-          keepOnFailure: entry.options.keepOnFailure,
-          keptTtlMs: entry.options.keptTtlMs,
-          ...(entry.data.runDir ? { runDir: entry.data.runDir } : {}),
-        },
+        context: projectContext(testbed, entry.options, { runDir: entry.data.runDir }),
         serverKey: entry.options.serverKey,
         cacheDir: entry.options.cacheDir,
       }
@@ -103,7 +100,9 @@ async function open(project: ProjectOptions, options: PrepareOptions): Promise<E
             ...(parent ? { server: 'url', url: parent.context.adminUrl } : {}),
           },
         }
-      : {}),
+      : options.workers === undefined
+        ? {}
+        : { overrides: { workers: options.workers } }),
     data: () => ({
       project,
       payload: undefined,

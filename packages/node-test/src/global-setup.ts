@@ -51,10 +51,7 @@ export async function globalTeardown(): Promise<void> {
     // Every file has finished: a database still open belongs to a file that crashed.
     await dropLeftovers(runDir, opened.entry.reporter, { all: true })
     const kept = readKeptDatabases(runDir)
-    const keepServer = kept.length > 0
-    await opened.registry.close(opened.entry, { keepServer })
-    const embedded = opened.entry.testbed?.info.server.kind === 'embedded'
-    printKeptDatabases(kept, keepServer && embedded ? [opened.entry.options.cacheDir] : [])
+    printKeptDatabases(kept, await opened.registry.closeRun(runDir, [opened.entry]))
   } finally {
     removeRunDir(runDir)
   }

@@ -1,7 +1,9 @@
 import { createConsoleReporter } from '@pgtestbed/core'
 import {
+  projectContext,
   resolveRunnerOptions,
   TestbedRegistry,
+  workerCount,
   type RegistryEntry,
   type TestFileContext,
 } from '@pgtestbed/core/runner'
@@ -36,19 +38,35 @@ export async function openTestbed(root: string, runDir?: string): Promise<Opened
   const registry = new TestbedRegistry<undefined>()
   const entry = await registry.open(options, {
     reporter: createConsoleReporter(),
+    // The run's global setup sizes the default clone pool from `node --test`'s concurrency; a
+    // test file that opens its own testbed (no global setup) keeps no pool: it needs one clone.
+    overrides: runDir === undefined ? { pool: 0 } : { workers: testConcurrency() },
     data: () => undefined,
   })
   // Opened with `failures: 'throw'` (the default): open() either throws or returns a testbed.
   const testbed = entry.testbed
   if (!testbed) throw new Error('the testbed did not start')
   const context: TestFileContext = {
-    ...testbed.info,
+    ...projectContext(testbed, options, { runDir }),
     root,
     projectName: '',
-    envVar: options.envVar,
-    keepOnFailure: options.keepOnFailure,
-    keptTtlMs: options.keptTtlMs,
-    ...(runDir ? { runDir } : {}),
   }
   return { registry, entry, context }
+}
+
+/**
+ * How many test files `node --test` runs at once: `--test-concurrency` when given, else Node's
+ * default (the available parallelism less one, at least one).
+ */
+function testConcurrency(execArgv: readonly string[] = process.execArgv): number {
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] ?? ''
+    const value = arg.startsWith('--test-concurrency=')
+      ? arg.slice('--test-concurrency='.length)
+      : arg === '--test-concurrency'
+        ? execArgv[i + 1]
+        : undefined
+    if (value !== undefined) return workerCount([value])
+  }
+  return workerCount([])
 }

@@ -25,7 +25,8 @@ export type SweepConfig = Pick<
 
 /**
  * What a `pgtestbed.config.*` file holds, shared by the CLI and the Vitest and Jest plugins:
- * every {@link TestbedOptions} that can be written down (not `cwd`, `env`, `reporter`), plus the
+ * every {@link TestbedOptions} that can be written down (not `cwd`, `env`, `reporter`, nor
+ * `workers`, which the plugins read from their runner), plus the
  * lint settings and the plugins' per-test-file options. Plugin options and CLI flags win over the
  * file, key by key.
  *
@@ -40,7 +41,7 @@ export type SweepConfig = Pick<
  */
 export interface PgtestbedConfig extends Omit<
   TestbedOptions,
-  'cwd' | 'env' | 'reporter' | 'lint' | 'sweep'
+  'cwd' | 'env' | 'reporter' | 'lint' | 'sweep' | 'workers'
 > {
   /**
    * Lint the migrations before any test runs; error findings stop the run (`LINT_FAILED`).

@@ -5,6 +5,7 @@ import { startTestbed } from '../testbed/start.js'
 import type { Testbed, TestbedOptions } from '../testbed/types.js'
 import type { RunnerOptions } from './options.js'
 import { plural } from '../internal/plural.js'
+import { readKeptDatabases } from '../worker/run-notes.js'
 
 /** Why a testbed is not usable right now: its test files fail with it. */
 export interface TestbedFailure {
@@ -184,5 +185,22 @@ export class TestbedRegistry<T> {
     const pending = this.#entries.get(entry.key)
     if (pending && (await pending.catch(() => undefined)) === entry) this.#entries.delete(entry.key)
     await entry.testbed?.close(options.keepServer ? { keepServer: true } : {})
+  }
+
+  /**
+   * Closes `entries` (default: every entry) at the end of a run. When a test file of the run kept
+   * its database (noted in `runDir`), their servers stay up so the printed URLs keep working.
+   * Every entry is closed even when one fails; the first failure is thrown afterwards.
+   *
+   * @returns the cache folders of the embedded servers left running, for `printKeptDatabases`.
+   */
+  async closeRun(runDir: string | undefined, entries?: RegistryEntry<T>[]): Promise<Set<string>> {
+    const keepServer = runDir !== undefined && readKeptDatabases(runDir).length > 0
+    const closing = entries ?? (await this.entries())
+    const results = await Promise.allSettled(closing.map((e) => this.close(e, { keepServer })))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+    const embedded = closing.filter((e) => e.testbed?.info.server.kind === 'embedded')
+    return new Set(keepServer ? embedded.map((e) => e.options.cacheDir) : [])
   }
 }

@@ -155,6 +155,9 @@ export class ClonePool {
   }
 
   private idle(): Promise<void> {
+    // Closed while a count or a clone was under way (its wake-up came too early to be heard): the
+    // unref'd timer alone would let the process exit in the middle of close().
+    if (this.closed) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
@@ -183,14 +186,22 @@ export class ClonePool {
   }
 
   private async dropOwn(template: string): Promise<void> {
-    await withAdminClient(this.options.adminUrl, async (client) => {
-      const entries = await listDatabases(client, poolNamePrefixFor(template))
-      for (const entry of entries) {
-        const r = entry.record
-        if (!isPoolOf(entry, template) || !r) continue
-        if (r.pid !== process.pid || !isSameHost(r.host, r.pidNs)) continue
-        await dropDatabase(client, entry.name).catch(() => {})
-      }
-    }).catch(() => {})
+    const { adminUrl } = this.options
+    const own = await withAdminClient(adminUrl, (client) =>
+      listDatabases(client, poolNamePrefixFor(template)),
+    )
+      .then((entries) =>
+        entries.filter((entry) => {
+          const r = entry.record
+          return isPoolOf(entry, template) && r?.pid === process.pid && isSameHost(r.host, r.pidNs)
+        }),
+      )
+      .catch(() => [])
+    // In parallel (the admin pool bounds it): a pool sized for many workers ends the run quickly.
+    await Promise.all(
+      own.map((entry) =>
+        withAdminClient(adminUrl, (client) => dropDatabase(client, entry.name)).catch(() => {}),
+      ),
+    )
   }
 }

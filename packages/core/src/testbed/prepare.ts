@@ -28,7 +28,16 @@ export function checkTestbedOptions(options: TestbedOptions): void {
   if (options.pool !== undefined && !(Number.isInteger(options.pool) && options.pool >= 0)) {
     fail(
       `pool must be a whole number ≥ 0, got ${JSON.stringify(options.pool)}`,
-      'Use pool: 0 (off) or e.g. pool: 4.',
+      'Use pool: 0 (off) or e.g. pool: 4, or leave it out for one ready clone per worker.',
+    )
+  }
+  if (
+    options.workers !== undefined &&
+    !(Number.isInteger(options.workers) && options.workers >= 1)
+  ) {
+    fail(
+      `workers must be a whole number ≥ 1, got ${JSON.stringify(options.workers)}`,
+      'Pass the number of test files your runner runs at once, e.g. workers: 4.',
     )
   }
   if (options.cloneStrategy !== undefined && !STRATEGIES.includes(options.cloneStrategy)) {

@@ -5,6 +5,7 @@ import { PgtestbedError } from '../errors.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { silentReporter } from '../progress.js'
 import type { PostgresServer } from '../servers/types.js'
+import { withAdminClient } from '../templates/admin.js'
 import { ensureTemplate, type EnsureTemplateResult } from '../templates/build.js'
 import { resolveCloneStrategy, type CloneOptions } from '../templates/clone.js'
 import type { Fingerprint } from '../templates/fingerprint.js'
@@ -15,6 +16,7 @@ import { acquireServer, dedupe, type SharedServer } from './cache.js'
 import { cloneDatabase } from './clone.js'
 import { checkDrift } from './drift.js'
 import { keepMemoryWithinBudget, memoryFullOr } from './memory.js'
+import { resolvePoolSize } from './pool-size.js'
 import {
   checkTestbedOptions,
   discoverSchema,
@@ -98,12 +100,14 @@ async function ensureShared(
  * with discovery), validates the migrations (`VALIDATION_FAILED`, before any test), checks the
  * manifest (`MANIFEST_MISMATCH`) and lint (`LINT_FAILED`), reuses or builds the template under
  * the cross-process lock, checks it against the `drift` target (`DRIFT_DETECTED`), sweeps
- * leftovers of crashed runs (bounded), and starts the clone pool when asked. Any error releases the server before it is rethrown.
+ * leftovers of crashed runs (bounded), and starts the clone pool (sized from `workers` and the
+ * server's room unless `pool` is given; it fills in the background). Any error releases the
+ * server before it is rethrown.
  *
  * Pass `testbed.info` (plain JSON) to test workers; they call {@link cloneDatabase} with it.
  *
  * @example
- * await using testbed = await startTestbed({ migrations: './db/migrations', pool: 4 })
+ * await using testbed = await startTestbed({ migrations: './db/migrations' })
  * console.log(testbed.summary)
  * await using db = await cloneDatabase(testbed.info, { label: 'users.test.ts' })
  * @throws DiagnosticsError VALIDATION_FAILED / MANIFEST_MISMATCH / LINT_FAILED; MigrationApplyError
@@ -115,7 +119,12 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const started = performance.now()
   checkTestbedOptions(options)
   const [serverResult, setResult] = await Promise.allSettled([
-    acquireServer(options),
+    acquireServer(options).then((shared) => {
+      // Opens the admin connection the template lookup needs while the migrations are checked
+      // and hashed (a failure shows up, with its message, at the lookup).
+      withAdminClient(shared.server.adminUrl, async () => {}).catch(() => {})
+      return shared
+    }),
     discoverSchema(options),
   ])
   const shared = serverResult.status === 'fulfilled' ? serverResult.value : undefined
@@ -166,10 +175,10 @@ async function open(
   // Before the sweep and the pool: a drifted schema fails the run before anything else starts.
   await drift(prepared.set)
 
-  let sweepReport: SweepReport | undefined
-  if (options.sweep !== false) {
+  const startupSweep = async (): Promise<SweepReport | undefined> => {
+    if (options.sweep === false) return undefined
     try {
-      sweepReport = await sweep(server.adminUrl, {
+      return await sweep(server.adminUrl, {
         limit: DEFAULT_STARTUP_SWEEP_LIMIT,
         ...options.sweep,
         project,
@@ -179,8 +188,20 @@ async function open(
       reporter.warn(
         `sweeping leftovers of earlier runs failed (tests go on): ${(error as Error).message}`,
       )
+      return undefined
     }
   }
+  const [sweepReport, poolSize] = await Promise.all([
+    startupSweep(),
+    resolvePoolSize({
+      pool: options.pool,
+      workers: options.workers,
+      adminUrl: server.adminUrl,
+      template: template.name,
+      storage: server.storage,
+      reporter,
+    }),
+  ])
   const keepBudget = () =>
     keepMemoryWithinBudget(server, options, [template.name], reporter).catch((error: unknown) =>
       reporter.warn(`keeping the memory budget failed (tests go on): ${(error as Error).message}`),
@@ -188,7 +209,6 @@ async function open(
   await keepBudget()
 
   let current = prepared
-  const poolSize = options.pool ?? 0
   const makeInfo = (): TestbedInfo => ({
     v: 1,
     adminUrl: server.adminUrl,

@@ -56,8 +56,20 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
    * warnings are reported. Default: none.
    */
   lint?: (set: MigrationSet) => Diagnostic[] | Promise<Diagnostic[]>
-  /** Keep this many clones ready in the background (0 = off). Default: `0`. */
+  /**
+   * Keep this many clones ready in the background, so a test file gets its database with one
+   * rename instead of a copy (0 = off). Unclaimed clones are dropped when the testbed closes.
+   * Default: one per worker (`workers`), at most 16, within the server's room: none when fewer
+   * than 12 connections are free, and the ready clones together at most 1 GiB (for a server
+   * whose data is in memory, at most a quarter of the free memory); `testbed.info.poolSize`
+   * says what was picked.
+   */
   pool?: number
+  /**
+   * How many test files run at once (the runner's workers): sizes the default `pool`. The
+   * plugins pass their runner's count. Default: the machine's available parallelism.
+   */
+  workers?: number
   /**
    * `CREATE DATABASE` strategy on PostgreSQL 15+. `'auto'` picks `file_copy` when the server's
    * data is in memory or its `fsync` is off (the embedded server), else `wal_log` (the

@@ -176,7 +176,8 @@ describe('templates across processes', () => {
 
   test('should never hand a pool database out twice when several processes claim at once', async () => {
     const p = await project({ migrations: 1 })
-    await using testbed = await startTestbed(testbedOptions(p) as never)
+    // No pool of its own: the test makes the six pool databases the children race for.
+    await using testbed = await startTestbed({ ...testbedOptions(p), pool: 0 } as never)
     const info: TestbedInfo = { ...testbed.info, pool: true, poolSize: 6 }
     await withAdminClient(TEST_SERVER_URL, async (c) => {
       for (let i = 0; i < 6; i++) {

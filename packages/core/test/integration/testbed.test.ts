@@ -38,7 +38,8 @@ describe('startTestbed', () => {
         format: 'goose',
         migrations: 3,
         server: { kind: 'url', majorVersion: 15 },
-        pool: false,
+        // The clone pool is on by default.
+        pool: true,
       })
       await using db = await cloneDatabase(info, { label: 'first.test.ts' })
       expect(await publicTables(db.url)).toEqual(['goose_db_version', 't1', 't2', 't3'])
@@ -172,6 +173,7 @@ describe('startTestbed', () => {
     const p = await project({ migrations: 1 })
     for (const [extra, text] of [
       [{ pool: -1 }, 'pool must be a whole number'],
+      [{ workers: 0 }, 'workers must be a whole number ≥ 1'],
       [{ cloneStrategy: 'fast' }, "cloneStrategy must be 'auto', 'wal_log' or 'file_copy'"],
       [{ lockTimeoutMs: 0 }, 'lockTimeoutMs must be a positive number'],
     ] as const) {
@@ -224,6 +226,35 @@ describe('startTestbed', () => {
       await testbed.close()
     }
     expect((await projectDatabases(p.project)).map((d) => d.kind)).toEqual(['template'])
+  })
+
+  test('should keep one ready clone per worker by default, none with pool: 0, and leave nothing behind', async () => {
+    const p = await project({ migrations: 1 })
+    const testbed = await startTestbed(optionsFor(p, { workers: 3 }))
+    try {
+      expect(testbed.info).toMatchObject({ pool: true, poolSize: 3 })
+      await testbed.whenPoolFull()
+      const ready = (await projectDatabases(p.project)).filter((d) => d.kind === 'pool')
+      expect(ready).toHaveLength(3)
+      await using db = await cloneDatabase(testbed.info, { label: 'a.test.ts' })
+      expect(db.fromPool).toBe(true)
+    } finally {
+      await testbed.close()
+    }
+    expect((await projectDatabases(p.project)).map((d) => d.kind)).toEqual(['template'])
+
+    const off = await startTestbed(optionsFor(p, { pool: 0, workers: 3 }))
+    try {
+      expect(off.info).toMatchObject({ pool: false, poolSize: 0 })
+      await using db = await cloneDatabase(off.info, { label: 'b.test.ts' })
+      expect(db.fromPool).toBe(false)
+      expect((await projectDatabases(p.project)).map((d) => d.kind).sort()).toEqual([
+        'clone',
+        'template',
+      ])
+    } finally {
+      await off.close()
+    }
   })
 
   test('should refuse something that is not a testbed info', async () => {

@@ -1,11 +1,11 @@
-import path from 'node:path'
 import type { Reporter } from '@pgtestbed/core'
 import {
   createRunDir,
   dropLeftovers,
-  readKeptDatabases,
+  projectContext,
   removeRunDir,
   TestbedRegistry,
+  workerCount,
   type RegistryEntry,
   type TestFileScope,
 } from '@pgtestbed/core/runner'
@@ -14,10 +14,22 @@ import { sharedState } from '../shared.js'
 
 import type { ProjectOptions } from './resolve-options.js'
 
+/** The part of a Vitest config (a project's, or the root one) this module reads. */
+interface RunnerConfig {
+  root: string
+  pool?: string
+  isolate?: boolean
+  poolOptions?: unknown
+  maxWorkers?: number | string
+  fileParallelism?: boolean
+  watch?: boolean
+}
+
 /** The part of Vitest's `TestProject` this module uses (the same in Vitest 3.2, 4 and 5). */
 export interface ProjectHandle {
   readonly name: string
-  readonly config: { root: string; pool?: string; isolate?: boolean; poolOptions?: unknown }
+  readonly config: RunnerConfig
+  readonly vitest?: { readonly config: RunnerConfig }
   provide(key: 'pgtestbed', value: PgtestbedContext): void
 }
 
@@ -65,6 +77,34 @@ export function endRun(vitest: object, run: RunState): void {
   removeRunDir(run.runDir)
 }
 
+/** Vitest 3.2's per-pool options (`poolOptions[pool]`) read here. */
+interface PoolOptions {
+  isolate?: boolean
+  maxForks?: number | string
+  maxThreads?: number | string
+  singleFork?: boolean
+  singleThread?: boolean
+}
+
+function poolOptionsOf(config: RunnerConfig): PoolOptions | undefined {
+  return (config.poolOptions as Record<string, PoolOptions> | undefined)?.[config.pool ?? 'forks']
+}
+
+/**
+ * How many test files of a project Vitest runs at once (it sizes the default clone pool): 1
+ * without file parallelism or with a single fork or thread, else the pool's own maximum (Vitest
+ * 3.2), `maxWorkers` of the project or the root, or Vitest's default.
+ */
+export function workersOf(project: ProjectHandle): number {
+  const { config } = project
+  const root = project.vitest?.config ?? config
+  const perPool = poolOptionsOf(config)
+  if (config.fileParallelism === false || root.fileParallelism === false) return 1
+  if (perPool?.singleFork || perPool?.singleThread) return 1
+  const candidates = [perPool?.maxForks ?? perPool?.maxThreads, config.maxWorkers, root.maxWorkers]
+  return workerCount(candidates, { watch: root.watch })
+}
+
 /**
  * The testbed for `options`, shared by later projects with the same options; when it cannot
  * start, the entry holds the error (watch mode retries before each rerun).
@@ -73,6 +113,7 @@ export async function acquireTestbed(
   run: RunState,
   options: ProjectOptions,
   reporter: Reporter,
+  workers: number,
 ): Promise<TestbedEntry> {
   // A testbed that cannot start is kept with its error, which the project's test files then fail
   // with: Vitest prints it once, under them. Thrown from globalSetup instead, it would come with
@@ -80,6 +121,7 @@ export async function acquireTestbed(
   const entry = await run.registry.open(options, {
     reporter,
     failures: 'keep',
+    overrides: { workers },
     data: () => ({ projects: new Map(), refs: 0, closed: false, watching: false }),
   })
   entry.data.refs++
@@ -91,11 +133,9 @@ export async function acquireTestbed(
  * with `isolate: false` (Vitest 3.2 reads it per pool, in `poolOptions`), and in the vm pools,
  * whose files may share them.
  */
-function scopeOf(config: ProjectHandle['config']): TestFileScope {
-  const pool = config.pool ?? 'forks'
-  const perPool = (config.poolOptions as Record<string, { isolate?: boolean }> | undefined)?.[pool]
-  const isolate = perPool?.isolate ?? config.isolate ?? true
-  return !isolate || pool.startsWith('vm') ? 'worker' : 'file'
+function scopeOf(config: RunnerConfig): TestFileScope {
+  const isolate = poolOptionsOf(config)?.isolate ?? config.isolate ?? true
+  return !isolate || (config.pool ?? 'forks').startsWith('vm') ? 'worker' : 'file'
 }
 
 /** Hands the entry's current state to the workers of every project using it. */
@@ -107,16 +147,11 @@ export function provideAll(run: RunState, entry: TestbedEntry): void {
       project.provide('pgtestbed', { error } as PgtestbedContext)
       continue
     }
+    const extras = { runDir: run.runDir, scope: scopeOf(project.config), error: entry.error }
     project.provide('pgtestbed', {
-      ...entry.testbed.info,
+      ...projectContext(entry.testbed, options, extras),
       root: project.config.root,
       projectName: project.name,
-      envVar: options.envVar,
-      keepOnFailure: options.keepOnFailure,
-      keptTtlMs: options.keptTtlMs,
-      runDir: run.runDir,
-      scope: scopeOf(project.config),
-      ...(entry.error ? { error: entry.error } : {}),
     })
   }
 }
@@ -143,17 +178,5 @@ export async function releaseTestbed(
   // Every file has finished: whatever is still open belongs to a file that never ran its hooks.
   await dropLeftovers(run.runDir, entry.reporter, { all: true })
   entry.data.closed = true
-  const keepServer = readKeptDatabases(run.runDir).length > 0
-  await run.registry.close(entry, { keepServer })
-  if (keepServer && entry.testbed?.info.server.kind === 'embedded') {
-    run.keptServers.add(entry.options.cacheDir)
-  }
-}
-
-/** The absolute migrations folder of a project's options. */
-export function migrationsDirOf(options: ProjectOptions): string {
-  return path.resolve(
-    options.testbed.cwd ?? process.cwd(),
-    options.testbed.migrations ?? './migrations',
-  )
+  for (const dir of await run.registry.closeRun(run.runDir, [entry])) run.keptServers.add(dir)
 }

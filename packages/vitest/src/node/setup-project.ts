@@ -1,6 +1,10 @@
-import path from 'node:path'
 import { createConsoleReporter, PgtestbedError, type Reporter } from '@pgtestbed/core'
-import { printKeptDatabases, readKeptDatabases, testbedFailure } from '@pgtestbed/core/runner'
+import {
+  printKeptDatabases,
+  readKeptDatabases,
+  schemaInputs,
+  testbedFailure,
+} from '@pgtestbed/core/runner'
 import type { TestProject } from 'vitest/node'
 import { vitestError } from '../errors.js'
 import type { PgtestbedPluginOptions } from '../options.js'
@@ -10,13 +14,13 @@ import { resolveProjectOptions, type ProjectOptions } from './resolve-options.js
 import {
   acquireTestbed,
   endRun,
-  migrationsDirOf,
   provideAll,
   refreshEntry,
   releaseTestbed,
   runFor,
   type RunState,
   type TestbedEntry,
+  workersOf,
 } from './run.js'
 
 /** Options objects whose `projects` keys were already checked against the run's projects. */
@@ -47,33 +51,17 @@ function checkProjectNames(
   }
 }
 
-/** A glob matching one folder's files, with the folder's own glob characters escaped. */
-function folderGlob(dir: string): string {
-  return `${dir
-    .split(path.sep)
-    .join('/')
-    .replace(/[*?[\]{}()!+@]/g, '\\$&')}/**`
-}
-
 /**
  * Watch mode: a change to the migrations (or seeds) reruns every test, and before each rerun the
  * testbed is refreshed (a new template only when the fingerprint changed).
  */
 function watchMigrations(project: TestProject, run: RunState, entry: TestbedEntry): void {
   const vitest = project.vitest
-  const dir = migrationsDirOf(entry.options)
-  const root = entry.options.testbed.cwd ?? project.config.root
-  const seeds = entry.options.testbed.seeds
-  const triggers = [
-    folderGlob(dir),
-    ...(typeof seeds === 'string' ? [seeds] : (seeds ?? []))
-      .filter((pattern) => !pattern.startsWith('!'))
-      .map((pattern) => path.resolve(root, pattern).split(path.sep).join('/')),
-  ]
+  const { dir, globs } = schemaInputs(entry.options)
   // Vitest reads these from its (root) config on every file change; a project's own list is not
   // consulted, and the folder may lie outside the root, where Vite does not watch by itself.
   const list = vitest.config.forceRerunTriggers
-  for (const trigger of triggers) if (!list.includes(trigger)) list.push(trigger)
+  for (const trigger of globs) if (!list.includes(trigger)) list.push(trigger)
   vitest.vite.watcher.add(dir)
   if (entry.data.watching) return
   entry.data.watching = true
@@ -115,7 +103,7 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
       name: project.name,
       configFile: project.vite.config.configFile,
     })
-    entry = await acquireTestbed(run, options, reporter)
+    entry = await acquireTestbed(run, options, reporter, workersOf(project))
   } catch (error) {
     // Invalid options: the project's files fail with the error (see above).
     project.provide('pgtestbed', { error: testbedFailure(error) } as PgtestbedContext)

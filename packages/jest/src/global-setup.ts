@@ -29,10 +29,13 @@ export default async function globalSetup(
   projectConfig: JestProjectConfig,
 ): Promise<void> {
   const watch = globalConfig.watch === true || globalConfig.watchAll === true
-  // How many test files Jest runs at once: one ready clone each (the default clone pool).
-  const workers =
-    typeof globalConfig.maxWorkers === 'number' && globalConfig.maxWorkers >= 1
-      ? { workers: Math.floor(globalConfig.maxWorkers) }
+  // One ready clone per test file Jest runs at once (the default clone pool). None in watch mode:
+  // it ends by a signal or process.exit, without globalTeardown to drop the pool's clones.
+  const maxWorkers = globalConfig.maxWorkers
+  const sizing = watch
+    ? { pool: { pool: 0 as const } }
+    : typeof maxWorkers === 'number' && maxWorkers >= 1
+      ? { pool: { workers: Math.floor(maxWorkers) } }
       : {}
   let project: ProjectOptions
   try {
@@ -40,11 +43,11 @@ export default async function globalSetup(
   } catch (error) {
     throw forGlobalSetup(error, watch)
   }
-  await prepare(project, { mode: 'global', ...workers }, watch)
+  await prepare(project, { mode: 'global', ...sizing }, watch)
   for (const other of await otherProjects(projectKey(project))) {
     await prepare(
       other.data.project,
-      { mode: 'global', ...workers, ...(other.label ? { label: other.label } : {}) },
+      { mode: 'global', ...sizing, ...(other.label ? { label: other.label } : {}) },
       watch,
     )
   }

@@ -35,8 +35,11 @@ export interface PrepareOptions {
   mode: 'global' | 'lazy'
   /** A label for the summary line when several projects are prepared. Default: none. */
   label?: string
-  /** Jest's `maxWorkers`, which sizes the default clone pool. Default: core's default. */
-  workers?: number
+  /**
+   * The clone pool: `{ workers }` (Jest's `maxWorkers`) sizes the default one; `{ pool: 0 }` keeps
+   * none. Default: core's default.
+   */
+  pool?: { workers: number } | { pool: 0 }
 }
 
 /**
@@ -100,9 +103,9 @@ async function open(project: ProjectOptions, options: PrepareOptions): Promise<E
             ...(parent ? { server: 'url', url: parent.context.adminUrl } : {}),
           },
         }
-      : options.workers === undefined
+      : options.pool === undefined
         ? {}
-        : { overrides: { workers: options.workers } }),
+        : { overrides: options.pool }),
     data: () => ({
       project,
       payload: undefined,

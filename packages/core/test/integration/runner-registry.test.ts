@@ -1,9 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { dropOwnedDatabases } from '@pgtestbed/test-support'
 import { afterAll, describe, expect, it } from 'vitest'
 import { silentReporter, type Reporter } from '../../src/progress.js'
 import { resolveRunnerOptions } from '../../src/runner/options.js'
+import { projectKeyFor } from '../../src/templates/naming.js'
 import { TestbedRegistry } from '../../src/runner/registry.js'
 import { closeAdminPools } from '../../src/templates/admin.js'
 import { TEST_SERVER_URL } from '../helpers/pg.js'
@@ -54,6 +56,8 @@ describe('the runner registry', () => {
         await registry.close(entry)
       }
     } finally {
+      // The template stays on the server by design (the next run reuses it): this test's is its own.
+      await dropOwnedDatabases(projectKeyFor(path.join(root, 'migrations')))
       await rm(root, { recursive: true, force: true })
     }
   })

@@ -266,6 +266,9 @@ describe('embedded server', () => {
         await server.release()
       }
       await expectStopped(server)
+      // A reset leaves nothing in the temp folder either.
+      await stopEmbeddedServer({ cacheDir, removeData: true })
+      expect(existsSync(fallback)).toBe(false)
     },
   )
 

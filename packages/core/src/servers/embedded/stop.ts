@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import { readMemoryRecord, removeMemoryDataDir } from './memory.js'
 import {
   embeddedServersIn,
+  fallbackCacheDir,
   resolveCacheDir,
   type CacheDirOptions,
   type ServerPaths,
@@ -64,10 +65,17 @@ export async function stopEmbeddedServer(
 ): Promise<StoppedEmbeddedServer[]> {
   const cacheDir = resolveCacheDir(options)
   const results: StoppedEmbeddedServer[] = []
+  let stillRunning = false
   for (const paths of embeddedServersIn(cacheDir)) {
     const dataDirs = knownDataDirs(paths)
     if (!dataDirs.some((d) => existsSync(d)) && !existsSync(paths.stateFile)) continue
-    results.push(await withServerLock(paths, 30_000, () => stopOne(paths, dataDirs, options)))
+    const result = await withServerLock(paths, 30_000, () => stopOne(paths, dataDirs, options))
+    if (result.pid !== undefined && !result.stopped) stillRunning = true
+    results.push(result)
+  }
+  // The temp-folder fallback holds nothing but pgtestbed's server files: a reset removes it whole.
+  if (options.removeData && !stillRunning) {
+    await fs.rm(fallbackCacheDir(cacheDir), { recursive: true, force: true })
   }
   return results
 }

@@ -27,7 +27,7 @@ import {
   startTestbed,
   stopEmbeddedServer,
 } from '@pgtestbed/core'
-import { median, percentile, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { dropProject, median, percentile, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const clones = Number(process.argv[2] ?? 40)
 const storages = (process.argv[3] ?? 'memory,disk').split(',')
@@ -89,27 +89,6 @@ async function naiveSeries(adminUrl, set) {
     await admin.end()
   }
   return times
-}
-
-/** Drops every database this benchmark left on a server (its records name the project, or its own names). */
-async function dropProject(adminUrl, project) {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query(
-      `SELECT datname, datistemplate FROM pg_database
-        WHERE (datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1)
-           OR datname LIKE 'pgtestbed\\_bench\\_%'
-        ORDER BY datistemplate`,
-      [`pgtestbed:%"project":"${project}"%`],
-    )
-    for (const row of rows) {
-      if (row.datistemplate) await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`)
-    }
-  } finally {
-    await admin.end()
-  }
 }
 
 /** Checkpoints requested so far (FILE_COPY and DROP DATABASE request them). */
@@ -288,7 +267,9 @@ try {
   else console.log('\n(set PGTESTBED_URL or PGTESTBED_BENCH_URL to also measure a server you run)')
 } finally {
   if (urlServer)
-    await dropProject(urlServer, project).catch((e) => console.error(`cleanup: ${e.message}`))
+    await dropProject(urlServer, project, { alsoNamed: 'pgtestbed\\_bench\\_%' }).catch((e) =>
+      console.error(`cleanup: ${e.message}`),
+    )
   for (const cacheDir of cacheDirs) {
     await stopEmbeddedServer({ cacheDir, force: true, removeData: true }).catch(() => {})
     await rm(cacheDir, { recursive: true, force: true })

@@ -10,9 +10,8 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import pg from 'pg'
 import { cloneDatabase, projectKeyFor, startTestbed, stopEmbeddedServer } from '@pgtestbed/core'
-import { percentile, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { dropProject, percentile, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const perCloner = Number(process.argv[2] ?? 5)
 const CLONERS = 8
@@ -33,25 +32,6 @@ async function series(info, cloners, count) {
     }),
   )
   return times
-}
-
-async function dropProject(adminUrl, project) {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query(
-      `SELECT datname, datistemplate FROM pg_database
-        WHERE datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1
-        ORDER BY datistemplate`,
-      [`pgtestbed:%"project":"${project}"%`],
-    )
-    for (const row of rows) {
-      if (row.datistemplate) await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`)
-    }
-  } finally {
-    await admin.end()
-  }
 }
 
 async function benchServer(label, options, cwd) {

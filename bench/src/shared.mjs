@@ -1,6 +1,7 @@
 // What the benchmarks share: generated goose migrations and the statistics they print.
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import pg from 'pg'
 
 /** A realistic migration: a table referencing the previous one, two indexes, a comment, and every
  * fifth migration a plpgsql trigger function plus its trigger. */
@@ -105,3 +106,28 @@ export function percentile(values, p) {
 
 /** The median of `values` (the upper one of an even count). */
 export const median = (values) => percentile(values, 50)
+
+/**
+ * Drops every database a benchmark left on the server at `adminUrl`: those whose pgtestbed record
+ * names `project`, and with `alsoNamed` (a LIKE pattern) the benchmark's own scratch databases.
+ * Clones go before their templates.
+ */
+export async function dropProject(adminUrl, project, { alsoNamed } = {}) {
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    const { rows } = await admin.query(
+      `SELECT datname, datistemplate FROM pg_database
+        WHERE (datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1)
+           OR ($2::text IS NOT NULL AND datname LIKE $2)
+        ORDER BY datistemplate`,
+      [`pgtestbed:%"project":"${project}"%`, alsoNamed ?? null],
+    )
+    for (const row of rows) {
+      if (row.datistemplate) await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`)
+      await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`)
+    }
+  } finally {
+    await admin.end()
+  }
+}

@@ -26,7 +26,7 @@ import {
   stopEmbeddedServer,
 } from '@pgtestbed/core'
 import pg from 'pg'
-import { median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { dropProject, median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const starts = Number(process.argv[2] ?? 7)
 const MIGRATIONS = 100
@@ -104,24 +104,6 @@ async function alternatives(adminUrl, set) {
     await admin.end()
   }
   return `instead: create a database + apply ${MIGRATIONS} migrations ${ms(median(naive))}; floor (connect + SELECT 1) ${ms(median(floor))}`
-}
-
-async function dropProject(adminUrl, project) {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query(
-      `SELECT datname, datistemplate FROM pg_database
-        WHERE datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1`,
-      [`pgtestbed:%"project":"${project}"%`],
-    )
-    for (const row of rows) {
-      if (row.datistemplate) await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`)
-    }
-  } finally {
-    await admin.end()
-  }
 }
 
 const cwd = await mkdtemp(path.join(os.tmpdir(), 'pgtestbed-start-bench-'))

@@ -16,8 +16,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { cloneDatabase, projectKeyFor, startTestbed, stopEmbeddedServer } from '@pgtestbed/core'
-import pg from 'pg'
-import { relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { dropProject, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const rounds = Number(process.argv[2] ?? 3)
 const files = Number(process.argv[3] ?? 40)
@@ -162,25 +161,6 @@ async function benchServer(label, server, cacheDir) {
     await dropProject(holder.info.adminUrl, projectKeyFor(path.join(dir, 'migrations')))
     await holder.close()
     await rm(dir, { recursive: true, force: true })
-  }
-}
-
-/** Drops every database pgtestbed made for the project (its template above all). */
-async function dropProject(adminUrl, project) {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    const { rows } = await admin.query(
-      `SELECT datname, datistemplate FROM pg_database
-        WHERE datname LIKE 'pgtestbed\\_%' AND shobj_description(oid, 'pg_database') LIKE $1`,
-      [`pgtestbed:%"project":"${project}"%`],
-    )
-    for (const row of rows) {
-      if (row.datistemplate) await admin.query(`ALTER DATABASE "${row.datname}" IS_TEMPLATE false`)
-      await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`)
-    }
-  } finally {
-    await admin.end()
   }
 }
 

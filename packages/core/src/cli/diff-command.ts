@@ -1,6 +1,5 @@
 import { displayPath } from '../diagnostics.js'
 import { PgtestbedError } from '../errors.js'
-import { createLintHook } from '../lint/hook.js'
 import { createConsoleReporter } from '../progress.js'
 import { resolveCacheDir } from '../servers/embedded/paths.js'
 import { describeCount, formatDiffText } from '../diff/report.js'
@@ -8,10 +7,11 @@ import { diffTemplate, type DiffTemplateResult } from '../diff/run.js'
 import { migrationSql } from '../diff/sql.js'
 import type { DiffTarget } from '../diff/targets.js'
 import { startTestbed } from '../testbed/start.js'
-import type { Testbed, TestbedOptions } from '../testbed/types.js'
+import type { Testbed } from '../testbed/types.js'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printError } from './exit.js'
 import type { Output } from './output.js'
 import type { CliSettings } from './settings.js'
+import { testRunOptions } from './test-run-options.js'
 
 /** Flags of `pgtestbed diff`. */
 export interface DiffFlags {
@@ -51,33 +51,6 @@ function targetOf(settings: CliSettings, flags: DiffFlags): DiffTarget {
 }
 
 /**
- * The options of the test run whose template `diff` compares: the config file's, with the
- * flags' migrations folder and format on top, so the template is the one a test run builds or
- * reuses. No sweep (a diff cleans up nothing of others) and no drift check (this is the check).
- */
-function testbedOptions(settings: CliSettings): TestbedOptions {
-  const {
-    envVar: _envVar,
-    keepOnFailure: _keep,
-    lint: _lint,
-    drift: _drift,
-    sweep: _sweep,
-    ...config
-  } = settings.config
-  const lint = createLintHook(settings.lint === false ? false : settings.lint, {
-    cacheDir: settings.lintCacheDir,
-  })
-  return {
-    ...config,
-    ...settings.migrations,
-    manifest: settings.manifest,
-    sweep: false,
-    reporter: createConsoleReporter(),
-    ...(lint ? { lint } : {}),
-  }
-}
-
-/**
  * `pgtestbed diff`: builds (or reuses) the template exactly as a test run would and compares
  * its schema with a live database (`--url`, read only), the schema a command builds (`--command`)
  * or a dump (`--file`). Exit 0 when they match, 1 when they differ (the report, grouped by
@@ -93,7 +66,7 @@ export async function runDiff(
   let testbed: Testbed | undefined
   try {
     const target = targetOf(settings, flags)
-    testbed = await startTestbed(testbedOptions(settings))
+    testbed = await startTestbed(testRunOptions(settings))
     const result = await diffTemplate({
       source: testbed.info,
       set: testbed.set,

@@ -1,6 +1,5 @@
 import path from 'node:path'
 import { displayPath } from '../diagnostics.js'
-import { createLintHook } from '../lint/hook.js'
 import { createConsoleReporter } from '../progress.js'
 import { exportTemplate } from '../templates/template-cache.js'
 import { startTestbed } from '../testbed/start.js'
@@ -8,35 +7,17 @@ import type { Testbed, TestbedOptions } from '../testbed/types.js'
 import { EXIT_OK, EXIT_USAGE, printError } from './exit.js'
 import type { Output } from './output.js'
 import type { CliSettings } from './settings.js'
+import { testRunOptions } from './test-run-options.js'
 
 /** Flags of `pgtestbed template export` and `import`. */
 export interface TemplateFlags {
   url?: string
 }
 
-/** The options of the test run whose template is saved or restored: the config file's. */
+/** The test run's options, on the `--url` server when given. */
 function testbedOptions(settings: CliSettings, flags: TemplateFlags): TestbedOptions {
-  const {
-    envVar: _envVar,
-    keepOnFailure: _keep,
-    lint: _lint,
-    drift: _drift,
-    sweep: _sweep,
-    templateCache: _templateCache,
-    ...config
-  } = settings.config
-  const lint = createLintHook(settings.lint === false ? false : settings.lint, {
-    cacheDir: settings.lintCacheDir,
-  })
-  return {
-    ...config,
-    ...settings.migrations,
-    ...(flags.url === undefined ? {} : { server: 'url' as const, url: flags.url }),
-    manifest: settings.manifest,
-    sweep: false,
-    reporter: createConsoleReporter(),
-    ...(lint ? { lint } : {}),
-  }
+  const server = flags.url === undefined ? {} : { server: 'url' as const, url: flags.url }
+  return { ...testRunOptions(settings), ...server }
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   resolveServer,
   stopEmbeddedServer,
 } from '@pgtestbed/core'
-import { median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { loadLine, median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const count = Number(process.argv[2] ?? 200)
 const rounds = Number(process.argv[3] ?? 5)
@@ -142,12 +142,7 @@ try {
   console.log(`  pg, statements one by one:            ${p.toFixed(0)} ms`)
   console.log(`  ratio cold build / one by one:        ${(b / p).toFixed(2)} (target ≤ 0.5)`)
   console.log(`  ratio applyMigrations / one by one:   ${(a / p).toFixed(2)}`)
-  console.log(
-    `  load: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
-  )
+  console.log(loadLine())
 } finally {
   for (const name of created) await drop(name).catch(() => {})
   await admin.end()

@@ -11,7 +11,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { cloneDatabase, projectKeyFor, startTestbed, stopEmbeddedServer } from '@pgtestbed/core'
-import { dropProject, percentile, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import {
+  loadLine,
+  dropProject,
+  percentile,
+  relationalGooseFile,
+  writeGooseFiles,
+} from './shared.mjs'
 
 const perCloner = Number(process.argv[2] ?? 5)
 const CLONERS = 8
@@ -51,12 +57,7 @@ async function benchServer(label, options, cwd) {
           ` | p95(${CLONERS}) / p50(1) ${ratio.toFixed(1)} (target ≤ 4)${strategy === auto ? '  ← auto' : ''}`,
       )
     }
-    console.log(
-      `  load: ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
-    )
+    console.log(loadLine())
   } finally {
     await testbed.close()
   }

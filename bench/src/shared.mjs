@@ -1,5 +1,6 @@
 // What the benchmarks share: generated goose migrations and the statistics they print.
 import { writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 
@@ -130,4 +131,13 @@ export async function dropProject(adminUrl, project, { alsoNamed } = {}) {
   } finally {
     await admin.end()
   }
+}
+
+/** The machine's load, printed beside every figure (figures from a loaded machine read as ratios). */
+export function loadLine() {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+  return `  load: ${load} (load average 1/5/15 min, ${os.cpus().length} CPUs)`
 }

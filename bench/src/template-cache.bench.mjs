@@ -16,7 +16,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { computeFingerprint, discoverMigrations, ensureTemplate } from '@pgtestbed/core'
-import { median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
+import { loadLine, median, relationalGooseFile, writeGooseFiles } from './shared.mjs'
 
 const count = Number(process.argv[2] ?? 1000)
 const rounds = Number(process.argv[3] ?? 3)
@@ -93,12 +93,7 @@ try {
   console.log(`  restore from templateCache:      ${r.toFixed(0)} ms`)
   console.log(`  save to templateCache (once):    ${saveMs.toFixed(0)} ms (pg_dump of a copy)`)
   console.log(`  ratio build / restore:           ${(b / r).toFixed(2)}× (target ≥ 5×)`)
-  console.log(
-    `  load: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} (load average 1/5/15 min, ${os.cpus().length} CPUs)`,
-  )
+  console.log(loadLine())
 } finally {
   await dropTemplate().catch(() => {})
   await admin.end()

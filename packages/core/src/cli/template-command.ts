@@ -14,10 +14,29 @@ export interface TemplateFlags {
   url?: string
 }
 
-/** The test run's options, on the `--url` server when given. */
-function testbedOptions(settings: CliSettings, flags: TemplateFlags): TestbedOptions {
+/**
+ * Starts the test run's testbed (on the `--url` server when given, with `extra` options), runs
+ * `work` with it and closes it. Exit 0, or 2 with the error printed.
+ */
+async function withTestRun(
+  settings: CliSettings,
+  flags: TemplateFlags,
+  output: Output,
+  extra: Partial<TestbedOptions>,
+  work: (testbed: Testbed) => Promise<void>,
+): Promise<number> {
   const server = flags.url === undefined ? {} : { server: 'url' as const, url: flags.url }
-  return { ...testRunOptions(settings), ...server }
+  let testbed: Testbed | undefined
+  try {
+    testbed = await startTestbed({ ...testRunOptions(settings), ...server, ...extra })
+    await work(testbed)
+    return EXIT_OK
+  } catch (error) {
+    printError(output, error)
+    return EXIT_USAGE
+  } finally {
+    await testbed?.close()
+  }
 }
 
 /**
@@ -31,10 +50,8 @@ export async function runTemplateExport(
   flags: TemplateFlags,
   output: Output,
 ): Promise<number> {
-  let testbed: Testbed | undefined
-  try {
-    const folder = path.resolve(settings.cwd, dir)
-    testbed = await startTestbed(testbedOptions(settings, flags))
+  const folder = path.resolve(settings.cwd, dir)
+  return withTestRun(settings, flags, output, {}, async (testbed) => {
     const file = await exportTemplate({
       adminUrl: testbed.info.adminUrl,
       templateName: testbed.template.name,
@@ -49,13 +66,7 @@ export async function runTemplateExport(
         ? `pgtestbed template export: saved ${testbed.template.name} to ${displayPath(file, settings.cwd)}`
         : `pgtestbed template export: ${shown} already holds ${testbed.template.name}`,
     )
-    return EXIT_OK
-  } catch (error) {
-    printError(output, error)
-    return EXIT_USAGE
-  } finally {
-    await testbed?.close()
-  }
+  })
 }
 
 /**
@@ -69,10 +80,8 @@ export async function runTemplateImport(
   flags: TemplateFlags,
   output: Output,
 ): Promise<number> {
-  let testbed: Testbed | undefined
-  try {
-    const templateCache = path.resolve(settings.cwd, dir)
-    testbed = await startTestbed({ ...testbedOptions(settings, flags), templateCache })
+  const templateCache = path.resolve(settings.cwd, dir)
+  return withTestRun(settings, flags, output, { templateCache }, async (testbed) => {
     const { name, status } = testbed.template
     const how =
       status === 'restored'
@@ -81,11 +90,5 @@ export async function runTemplateImport(
           ? `${name} is already on the server`
           : `built ${name} from the migrations (${displayPath(templateCache, settings.cwd)} did not hold it)`
     output.print(`pgtestbed template import: ${how}`)
-    return EXIT_OK
-  } catch (error) {
-    printError(output, error)
-    return EXIT_USAGE
-  } finally {
-    await testbed?.close()
-  }
+  })
 }

@@ -1,21 +1,10 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { errorChain } from './error-chain.js'
 
 const OUT_OF_SPACE = /No space left on device|could not extend file/i
 
 /** SQLSTATE internal_error ("checkpoint request failed"), and the error of a lost server. */
 const VAGUE_CODES = new Set(['XX000', 'SERVER_LOST'])
-
-function causes(error: unknown): Error[] {
-  const chain: Error[] = []
-  for (
-    let e = error;
-    e instanceof Error && chain.length < 8;
-    e = (e as { cause?: unknown }).cause
-  ) {
-    chain.push(e)
-  }
-  return chain
-}
 
 /** True when the last 16 KiB of a log file say a file system is full. */
 function logSaysOutOfSpace(logFile: string): boolean {
@@ -45,7 +34,7 @@ function logSaysOutOfSpace(logFile: string): boolean {
  * isOutOfSpace(Object.assign(new Error('could not extend file "base/1/2"'), { code: '53100' })) // true
  */
 export function isOutOfSpace(error: unknown, logFile?: string): boolean {
-  const chain = causes(error)
+  const chain = errorChain(error)
   const code = (e: Error) => (e as { code?: unknown }).code
   if (
     chain.some((e) => code(e) === '53100' || code(e) === 'ENOSPC' || OUT_OF_SPACE.test(e.message))

@@ -1,4 +1,5 @@
 import { PgtestbedError } from '../errors.js'
+import { errorChain } from './error-chain.js'
 import { describeAddress, serverAddress } from './pg-connect.js'
 
 /**
@@ -17,14 +18,7 @@ const LOST_MESSAGES =
 
 /** How the server was lost, or `undefined` when `error` (or a cause of it) is not a lost server. */
 function serverLossOf(error: unknown): string | undefined {
-  const chain: Error[] = []
-  for (
-    let e = error;
-    e instanceof Error && chain.length < 8;
-    e = (e as { cause?: unknown }).cause
-  ) {
-    chain.push(e)
-  }
+  const chain = errorChain(error)
   // Codes first: a wrapping error (APPLY_FAILED) quotes its cause's message.
   for (const e of chain) {
     const code = (e as { code?: unknown }).code

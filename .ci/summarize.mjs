@@ -5,6 +5,8 @@
 // - JUnit XML from `node --test --test-reporter=junit`: its closing `<!-- pass N -->`,
 //   `<!-- fail N -->` and `<!-- cancelled N -->` comments (a file that fails to load is a failed
 //   test there; a cancelled test counts as failed).
+// Every failed test is listed under its report with the first lines of its message, so a CI log
+// that keeps only its tail still names what failed.
 // Usage: node .ci/summarize.mjs <root> [<extra passed> <extra failed>]
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -33,26 +35,53 @@ function findReports(dir) {
 
 const reports = findReports(root).sort()
 
-/** `[passed, failed]` of node:test's JUnit report. */
-function countJunit(text) {
-  const count = (what) => Number(new RegExp(`<!-- ${what} (\\d+) -->`).exec(text)?.[1] ?? 0)
-  if (!text.includes('<!-- pass ')) return [0, 1] // cut short: the run did not finish
-  return [count('pass'), count('fail') + count('cancelled')]
+/** The first lines of a failure message, indented under its test, colour codes removed. */
+function excerpt(message) {
+  const lines = String(message ?? '')
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+  return lines
+    .slice(0, 6)
+    .map((line) => `        ${line.slice(0, 300)}`)
+    .join('\n')
 }
 
-/** `[passed, failed]` of a Vitest or Jest JSON report. */
+/** `[passed, failed, failures]` of node:test's JUnit report. */
+function countJunit(text) {
+  const count = (what) => Number(new RegExp(`<!-- ${what} (\\d+) -->`).exec(text)?.[1] ?? 0)
+  if (!text.includes('<!-- pass ')) return [0, 1, ['the run was cut short (no totals)']]
+  const failures = [
+    ...text.matchAll(/<testcase [^>]*name="([^"]*)"[^>]*>\s*<failure[^>]*message="([^"]*)"/g),
+  ].map(([, name, message]) => `${name}\n${excerpt(message)}`)
+  return [count('pass'), count('fail') + count('cancelled'), failures]
+}
+
+/** `[passed, failed, failures]` of a Vitest or Jest JSON report. */
 function countJson(text) {
   const report = JSON.parse(text)
   const p = Number(report.numPassedTests ?? 0)
   let f = Number(report.numFailedTests ?? 0)
   if (f === 0) f += Number(report.numFailedTestSuites ?? 0)
-  return [p, f]
+  const failures = []
+  for (const suite of report.testResults ?? []) {
+    const file = path.relative(root, suite.name ?? '')
+    const failed = (suite.assertionResults ?? []).filter((test) => test.status === 'failed')
+    for (const test of failed) {
+      failures.push(`${file} > ${test.fullName}\n${excerpt(test.failureMessages?.join('\n'))}`)
+    }
+    if (failed.length === 0 && suite.status === 'failed') {
+      failures.push(`${file} (did not load)\n${excerpt(suite.message)}`)
+    }
+  }
+  return [p, f, failures]
 }
 
 for (const file of reports) {
   const text = readFileSync(path.join(root, file), 'utf8')
-  const [p, f] = file.endsWith('.xml') ? countJunit(text) : countJson(text)
+  const [p, f, failures] = file.endsWith('.xml') ? countJunit(text) : countJson(text)
   console.log(`  ${file}: ${p} passed, ${f} failed`)
+  for (const failure of failures) console.log(`    ✗ ${failure}`)
   passed += p
   failed += f
 }

@@ -10,6 +10,7 @@
 // Usage: node .ci/summarize.mjs <root> [<extra passed> <extra failed>]
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 
 const root = path.resolve(process.argv[2] ?? '.')
 let passed = Number(process.argv[3] ?? 0)
@@ -37,8 +38,7 @@ const reports = findReports(root).sort()
 
 /** The first lines of a failure message, indented under its test, colour codes removed. */
 function excerpt(message) {
-  const lines = String(message ?? '')
-    .replace(/\u001b\[[0-9;]*m/g, '')
+  const lines = stripVTControlCharacters(String(message ?? ''))
     .split('\n')
     .filter((line) => line.trim() !== '')
   return lines

@@ -32,7 +32,7 @@ export interface DropResult {
   /** False when the database did not exist (already dropped). */
   dropped: boolean
   /**
-   * Sessions that were still connected and were terminated by the drop. Non-empty means the
+   * Sessions that were still connected and were terminated by the drop, oldest first. Non-empty means the
    * test code did not close its connections (a pool left open, a client never ended).
    */
   leakedConnections: LeakedConnection[]
@@ -68,7 +68,8 @@ const ROW_SQL = `SELECT d.datname, shobj_description(d.oid, 'pg_database') AS co
        COALESCE((SELECT json_agg(json_build_object(
                    'pid', a.pid, 'application_name', a.application_name,
                    'client_addr', a.client_addr::text, 'state', a.state,
-                   'query', left(a.query, 200), 'backend_start', a.backend_start))
+                   'query', left(a.query, 200), 'backend_start', a.backend_start)
+                   ORDER BY a.backend_start, a.pid)
                    FROM pg_stat_activity a
                   WHERE a.datid = d.oid AND a.pid <> pg_backend_pid()), '[]') AS sessions
   FROM (SELECT 1) AS one LEFT JOIN pg_database d ON d.datname = $1`

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { isPgtestbedError } from '../../src/errors.js'
@@ -94,6 +95,25 @@ describe('createClone', () => {
     )
     expect(await exists(db.name)).toBe(false)
     await leaked.end().catch(() => {})
+  })
+
+  test('should list the sessions a drop ended oldest first, whatever slot the server gave them', async () => {
+    const db = await createClone(source, { label: 'leaky.test.ts' })
+    const first = await connect(db.url, 'first')
+    const second = await connect(db.url, 'second')
+    const third = await connect(db.url, 'third')
+    // The server reuses the lowest free slot: the newest session now sits where the first was.
+    await first.end()
+    const gone = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'first'"
+    while ((await second.query<{ n: number }>(gone)).rows[0]?.n) await sleep(10)
+    const fourth = await connect(db.url, 'fourth')
+    const result = await db.drop()
+    expect(result.leakedConnections.map((c) => c.applicationName)).toEqual([
+      'second',
+      'third',
+      'fourth',
+    ])
+    for (const client of [second, third, fourth]) await client.end().catch(() => {})
   })
 
   test('should keep a clone for debugging: marked kept, not dropped by drop() or the sweeper', async () => {

@@ -1,5 +1,4 @@
 import { isPgtestbedError } from '@pgtestbed/core'
-import { printKeptDatabases, readKeptDatabases, removeRunDir } from '@pgtestbed/core/runner'
 import { forGlobalSetup } from './errors.js'
 import { payloadVariable, state } from './state.js'
 
@@ -22,17 +21,13 @@ interface JestGlobalConfig {
 export default async function globalTeardown(globalConfig: JestGlobalConfig): Promise<void> {
   if (globalConfig.watch || globalConfig.watchAll) return
   const current = state()
-  const kept = current.runDir ? readKeptDatabases(current.runDir) : []
-  let keptServers = new Set<string>()
   try {
-    keptServers = await current.registry.closeRun(current.runDir)
+    await current.registry.closeRun()
   } catch (error) {
     throw isPgtestbedError(error) ? forGlobalSetup(error) : error
   } finally {
     for (const key of current.entries.keys()) delete process.env[payloadVariable(key)]
     current.entries.clear()
-    if (current.runDir) removeRunDir(current.runDir)
-    current.runDir = undefined
-    printKeptDatabases(kept, keptServers)
+    current.registry.endRun()
   }
 }

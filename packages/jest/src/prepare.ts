@@ -7,7 +7,6 @@ import {
   type ProjectOptions,
 } from './options.js'
 import {
-  createdRunDir,
   payloadVariable,
   payloadVariables,
   readPayload,
@@ -109,7 +108,7 @@ async function open(project: ProjectOptions, options: PrepareOptions): Promise<E
     data: () => ({
       project,
       payload: undefined,
-      runDir: options.mode === 'global' ? createdRunDir() : parent?.context.runDir,
+      runDir: options.mode === 'global' ? state().registry.runDir : parent?.context.runDir,
     }),
   })
 }

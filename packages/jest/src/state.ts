@@ -1,11 +1,5 @@
 import type { ErrorCode } from '@pgtestbed/core'
-import {
-  createRunDir,
-  removeRunDir,
-  TestbedRegistry,
-  type RegistryEntry,
-  type TestFileContext,
-} from '@pgtestbed/core/runner'
+import { TestbedRegistry, type RegistryEntry, type TestFileContext } from '@pgtestbed/core/runner'
 import type { ProjectOptions } from './project.js'
 
 /**
@@ -44,12 +38,13 @@ interface JestShare {
 export type Entry = RegistryEntry<JestShare>
 
 interface State {
-  /** The testbeds this process started (watch mode reuses them on the next run). */
+  /**
+   * The testbeds this process started (watch mode reuses them on the next run) and the run
+   * folder (see core's run notes).
+   */
   registry: TestbedRegistry<JestShare>
   /** The same entries by project key, the key workers find their payload under. */
   entries: Map<string, Promise<Entry>>
-  /** The run folder (see core's run notes), created on first use. */
-  runDir: string | undefined
 }
 
 const STATE_KEY = Symbol.for('pgtestbed.jest.state.v1')
@@ -64,7 +59,6 @@ export function state(): State {
   return (holder[STATE_KEY] ??= {
     registry: new TestbedRegistry(),
     entries: new Map(),
-    runDir: undefined,
   })
 }
 
@@ -96,14 +90,4 @@ export function readPayload(
   } catch {
     return undefined
   }
-}
-
-/** The run folder of this process; created on first use, removed when the process exits. */
-export function createdRunDir(): string {
-  const current = state()
-  if (current.runDir) return current.runDir
-  const dir = createRunDir()
-  current.runDir = dir
-  process.once('exit', () => removeRunDir(dir))
-  return dir
 }

@@ -19,7 +19,7 @@ async function contextOrOwnTestbed(): Promise<{ file: TestFile; own?: OpenedTest
   if (published) {
     return { file: await openTestFile(JSON.parse(published), { runner: 'node', testPath }) }
   }
-  const own = await openTestbed(process.cwd())
+  const own = await openTestbed(process.cwd(), 'file')
   try {
     return { file: await openTestFile(own.context, { runner: 'node', testPath }), own }
   } catch (error) {

@@ -24,12 +24,14 @@ export interface OpenedTestbed {
 
 /**
  * Opens the testbed of the project in `root` with its `pgtestbed.config.*` options (`node --test`
- * has no config of its own to merge) and describes it for the test files.
+ * has no config of its own to merge) and describes it for the test files: for the whole run
+ * (the global setup; files note their databases in the run folder) or for one test file that
+ * runs without it.
  *
  * @throws PgtestbedError INVALID_OPTIONS, CONFIG_LOAD_FAILED, and whatever the testbed's start
  *   throws (VALIDATION_FAILED, SERVER_UNREACHABLE…).
  */
-export async function openTestbed(root: string, runDir?: string): Promise<OpenedTestbed> {
+export async function openTestbed(root: string, scope: 'run' | 'file'): Promise<OpenedTestbed> {
   const options = await resolveRunnerOptions({
     root,
     options: {},
@@ -40,14 +42,14 @@ export async function openTestbed(root: string, runDir?: string): Promise<Opened
     reporter: createConsoleReporter(),
     // The run's global setup sizes the default clone pool from `node --test`'s concurrency; a
     // test file that opens its own testbed (no global setup) keeps no pool: it needs one clone.
-    overrides: runDir === undefined ? { pool: 0 } : { workers: testConcurrency() },
+    overrides: scope === 'file' ? { pool: 0 } : { workers: testConcurrency() },
     data: () => undefined,
   })
   // Opened with `failures: 'throw'` (the default): open() either throws or returns a testbed.
   const testbed = entry.testbed
   if (!testbed) throw new Error('the testbed did not start')
   const context: TestFileContext = {
-    ...projectContext(testbed, options, { runDir }),
+    ...projectContext(testbed, options, scope === 'run' ? { runDir: registry.runDir } : {}),
     root,
     projectName: '',
   }

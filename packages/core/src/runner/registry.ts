@@ -5,7 +5,9 @@ import { startTestbed } from '../testbed/start.js'
 import type { Testbed, TestbedOptions } from '../testbed/types.js'
 import type { RunnerOptions } from './options.js'
 import { plural } from '../internal/plural.js'
-import { readKeptDatabases } from '../worker/run-notes.js'
+import { createRunDir, readKeptDatabases, removeRunDir } from '../worker/run-notes.js'
+import { dropLeftovers } from './leftovers.js'
+import { printKeptDatabases } from './summary.js'
 
 /** Why a testbed is not usable right now: its test files fail with it. */
 export interface TestbedFailure {
@@ -61,15 +63,34 @@ export function testbedFailure(error: unknown): TestbedFailure {
 /**
  * The testbeds of one run, by options key: started on first use, shared by later projects with
  * the same options, refreshed before watch-mode reruns (one line saying what happened), closed at
- * the end. Every adapter's main process keeps one.
+ * the end. It also holds the run folder, where test files note the databases they use and keep,
+ * and prints the kept ones when the run ends. Every adapter's main process keeps one.
  *
  * @example
  * const registry = new TestbedRegistry<void>()
  * const entry = await registry.open(options, { reporter, data: () => undefined })
- * await registry.close(entry)
+ * // … hand `registry.runDir` to the test files with the testbed; after the last one:
+ * await registry.closeRun()
+ * registry.endRun()
  */
 export class TestbedRegistry<T> {
   readonly #entries = new Map<string, Promise<RegistryEntry<T>>>()
+  #runDir: string | undefined
+  /** Cache folders of embedded servers {@link closeRun} left up for kept databases. */
+  readonly #keptServers = new Set<string>()
+
+  /**
+   * The run folder (see `createRunDir`): created on first use, removed by {@link endRun} or when
+   * the process exits. A watch-mode runner that ends each run gets a new one for the next.
+   */
+  get runDir(): string {
+    if (this.#runDir === undefined) {
+      const dir = createRunDir()
+      this.#runDir = dir
+      process.once('exit', () => removeRunDir(dir))
+    }
+    return this.#runDir
+  }
 
   /**
    * The testbed for `options`, started on first use and printed as one summary line plus its
@@ -140,13 +161,16 @@ export class TestbedRegistry<T> {
   }
 
   /**
-   * Watch mode, before a rerun: starts the testbed if it had failed, else rediscovers the
+   * Watch mode, before a rerun: drops the databases the last run's crashed workers left, then
+   * starts the testbed if it had failed, else rediscovers the
    * migrations and builds a new template when they changed. Prints one line saying which
    * happened; an error is kept on the entry (test files fail with it) instead of thrown, and
    * printed in full only for an entry opened with `failures: 'throw'`.
    */
   async refresh(entry: RegistryEntry<T>): Promise<void> {
     const started = performance.now()
+    // The files of the last run whose worker exited without finishing their databases.
+    if (this.#runDir) await dropLeftovers(this.#runDir, entry.reporter, { all: false })
     try {
       if (!entry.testbed) {
         await this.#start(entry)
@@ -188,19 +212,42 @@ export class TestbedRegistry<T> {
   }
 
   /**
-   * Closes `entries` (default: every entry) at the end of a run. When a test file of the run kept
-   * its database (noted in `runDir`), their servers stay up so the printed URLs keep working.
-   * Every entry is closed even when one fails; the first failure is thrown afterwards.
-   *
-   * @returns the cache folders of the embedded servers left running, for `printKeptDatabases`.
+   * Closes `entries` (default: every entry) once every test file using them has finished. First
+   * drops the databases of files that never finished them (a file that failed to load, a crashed
+   * worker). When a file of the run kept its database, embedded servers stay up so the URLs
+   * {@link endRun} prints keep working. Every entry is closed even when one fails; the first
+   * failure is thrown afterwards.
    */
-  async closeRun(runDir: string | undefined, entries?: RegistryEntry<T>[]): Promise<Set<string>> {
-    const keepServer = runDir !== undefined && readKeptDatabases(runDir).length > 0
+  async closeRun(entries?: RegistryEntry<T>[]): Promise<void> {
     const closing = entries ?? (await this.entries())
+    const runDir = this.#runDir
+    const reporter = closing[0]?.reporter
+    if (runDir !== undefined && reporter) await dropLeftovers(runDir, reporter, { all: true })
+    const keepServer = runDir !== undefined && readKeptDatabases(runDir).length > 0
     const results = await Promise.allSettled(closing.map((e) => this.close(e, { keepServer })))
+    for (const e of closing) {
+      if (keepServer && e.testbed?.info.server.kind === 'embedded') {
+        this.#keptServers.add(e.options.cacheDir)
+      }
+    }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw failed.reason
-    const embedded = closing.filter((e) => e.testbed?.info.server.kind === 'embedded')
-    return new Set(keepServer ? embedded.map((e) => e.options.cacheDir) : [])
+  }
+
+  /**
+   * Ends the run: prints the databases its failed test files kept (with the command that stops
+   * a server left up for them) and removes the run folder. The testbeds stay as they are (watch
+   * mode reuses them).
+   */
+  endRun(reporter?: Reporter): void {
+    const runDir = this.#runDir
+    if (runDir === undefined) return
+    this.#runDir = undefined
+    try {
+      printKeptDatabases(readKeptDatabases(runDir), this.#keptServers, reporter)
+    } finally {
+      this.#keptServers.clear()
+      removeRunDir(runDir)
+    }
   }
 }

@@ -1,9 +1,6 @@
 import type { Reporter } from '@pgtestbed/core'
 import {
-  createRunDir,
-  dropLeftovers,
   projectContext,
-  removeRunDir,
   TestbedRegistry,
   workerCount,
   type RegistryEntry,
@@ -45,13 +42,10 @@ export type TestbedEntry = RegistryEntry<ProjectShares>
 
 /** Everything one Vitest instance's run holds. */
 export interface RunState {
-  /** Where workers note the databases they use and keep. */
-  readonly runDir: string
+  /** The testbeds, and the run folder workers note their databases in. */
   readonly registry: TestbedRegistry<ProjectShares>
   /** Setups that have not been torn down yet. */
   users: number
-  /** Cache folders of embedded servers left running for kept databases. */
-  readonly keptServers: Set<string>
 }
 
 /** The run state of `vitest` (one per Vitest instance, created on first use). */
@@ -59,22 +53,17 @@ export function runFor(vitest: object): RunState {
   const runs = sharedState().runs as WeakMap<object, RunState>
   let run = runs.get(vitest)
   if (!run) {
-    run = {
-      runDir: createRunDir(),
-      registry: new TestbedRegistry(),
-      users: 0,
-      keptServers: new Set(),
-    }
+    run = { registry: new TestbedRegistry(), users: 0 }
     runs.set(vitest, run)
   }
   return run
 }
 
-/** Forgets the run state of `vitest` and removes its run folder. */
+/** Forgets the run state of `vitest`, prints the kept databases and removes the run folder. */
 export function endRun(vitest: object, run: RunState): void {
   const runs = sharedState().runs as WeakMap<object, RunState>
   if (runs.get(vitest) === run) runs.delete(vitest)
-  removeRunDir(run.runDir)
+  run.registry.endRun()
 }
 
 /** Vitest 3.2's per-pool options (`poolOptions[pool]`) read here. */
@@ -147,7 +136,11 @@ export function provideAll(run: RunState, entry: TestbedEntry): void {
       project.provide('pgtestbed', { error } as PgtestbedContext)
       continue
     }
-    const extras = { runDir: run.runDir, scope: scopeOf(project.config), error: entry.error }
+    const extras = {
+      runDir: run.registry.runDir,
+      scope: scopeOf(project.config),
+      error: entry.error,
+    }
     project.provide('pgtestbed', {
       ...projectContext(entry.testbed, options, extras),
       root: project.config.root,
@@ -159,7 +152,6 @@ export function provideAll(run: RunState, entry: TestbedEntry): void {
 /** Watch mode, before every rerun: refreshes the testbed, then re-provides. */
 export async function refreshEntry(run: RunState, entry: TestbedEntry): Promise<void> {
   if (entry.data.closed) return
-  await dropLeftovers(run.runDir, entry.reporter, { all: false })
   await run.registry.refresh(entry)
   provideAll(run, entry)
 }
@@ -175,8 +167,6 @@ export async function releaseTestbed(
 ): Promise<void> {
   entry.data.projects.delete(project)
   if (--entry.data.refs > 0) return
-  // Every file has finished: whatever is still open belongs to a file that never ran its hooks.
-  await dropLeftovers(run.runDir, entry.reporter, { all: true })
   entry.data.closed = true
-  for (const dir of await run.registry.closeRun(run.runDir, [entry])) run.keptServers.add(dir)
+  await run.registry.closeRun([entry])
 }

@@ -1,10 +1,5 @@
 import { createConsoleReporter, PgtestbedError, type Reporter } from '@pgtestbed/core'
-import {
-  printKeptDatabases,
-  readKeptDatabases,
-  schemaInputs,
-  testbedFailure,
-} from '@pgtestbed/core/runner'
+import { schemaInputs, testbedFailure } from '@pgtestbed/core/runner'
 import type { TestProject } from 'vitest/node'
 import { vitestError } from '../errors.js'
 import type { PgtestbedPluginOptions } from '../options.js'
@@ -133,6 +128,5 @@ export async function setupProject(project: TestProject): Promise<() => Promise<
 async function finish(vitest: object, run: RunState): Promise<void> {
   run.users--
   if (run.users > 0) return
-  printKeptDatabases(readKeptDatabases(run.runDir), run.keptServers)
   endRun(vitest, run)
 }

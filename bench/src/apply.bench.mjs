@@ -10,7 +10,10 @@
 // - applyMigrations alone, on a plain session (the batching without the build's commit setting):
 //   what `pgtestbed up` does against a real database;
 // - one by one: CREATE DATABASE, then each statement through a pg Client in autocommit, no
-//   bookkeeping (what a hand-rolled test setup does).
+//   bookkeeping (what a hand-rolled test setup does);
+// - the floor: CREATE DATABASE, then every statement in one simple-query round trip and one
+//   transaction without a commit wait or bookkeeping: the server's own work, which no applier
+//   can go below.
 // Prints medians, the ratios (target for (c): cold build / one by one ≤ 0.5) and the machine's
 // load (`uptime`); never fails on them. Uses the built package (`pnpm --filter @pgtestbed/core
 // build`). Usage: node src/apply.bench.mjs [count] [rounds]; server from PGTESTBED_BENCH_URL,
@@ -122,26 +125,38 @@ try {
     timedWithCreate(async (client) => {
       for (const sql of statements) await client.query(sql)
     })
+  // What the server itself needs: every statement in one round trip and one transaction, with
+  // no version table, no error location, no commit wait. No applier can go below it.
+  const script = `BEGIN;\n${statements.map((sql) => `${sql.trim().replace(/;$/, '')};`).join('\n')}\nCOMMIT;`
+  const floor = () =>
+    timedWithCreate(async (client) => {
+      await client.query('SET synchronous_commit = off')
+      await client.query(script)
+    })
 
-  const sides = { build: [], applier: [], plain: [] }
+  const fns = { build: coldBuild, applier: viaApplier, plain: oneByOne, floor }
+  const sides = { build: [], applier: [], plain: [], floor: [] }
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? ['build', 'applier', 'plain'] : ['plain', 'applier', 'build']
-    for (const side of order) {
-      const fn = side === 'build' ? coldBuild : side === 'applier' ? viaApplier : oneByOne
-      sides[side].push(await fn())
-    }
+    const order = Object.keys(fns)
+    if (round % 2 === 1) order.reverse()
+    for (const side of order) sides[side].push(await fns[side]())
   }
   const b = median(sides.build)
   const a = median(sides.applier)
   const p = median(sides.plain)
+  const f = median(sides.floor)
   console.log(
     `(c) ${count} goose migrations, ${statements.length} statements, ${embedded ? 'embedded ' : ''}PostgreSQL ${major}, ${rounds} rounds (medians, CREATE DATABASE included)`,
   )
   console.log(`  cold template build (ensureTemplate): ${b.toFixed(0)} ms`)
   console.log(`  applyMigrations, plain session:       ${a.toFixed(0)} ms`)
   console.log(`  pg, statements one by one:            ${p.toFixed(0)} ms`)
+  console.log(`  floor, one script in one transaction: ${f.toFixed(0)} ms`)
   console.log(`  ratio cold build / one by one:        ${(b / p).toFixed(2)} (target ≤ 0.5)`)
   console.log(`  ratio applyMigrations / one by one:   ${(a / p).toFixed(2)}`)
+  console.log(
+    `  ratio floor / one by one:             ${(f / p).toFixed(2)} (no applier goes below)`,
+  )
   console.log(loadLine())
 } finally {
   for (const name of created) await drop(name).catch(() => {})

@@ -28,7 +28,7 @@ export function checkTestbedOptions(options: TestbedOptions): void {
   if (options.pool !== undefined && !(Number.isInteger(options.pool) && options.pool >= 0)) {
     fail(
       `pool must be a whole number ≥ 0, got ${JSON.stringify(options.pool)}`,
-      'Use pool: 0 (off) or e.g. pool: 4, or leave it out for one ready clone per worker.',
+      'Use pool: 0 (off) or e.g. pool: 4, or leave it out for one ready clone per worker (at least 4).',
     )
   }
   if (

@@ -59,10 +59,10 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
   /**
    * Keep this many clones ready in the background, so a test file gets its database with one
    * rename instead of a copy (0 = off). Unclaimed clones are dropped when the testbed closes.
-   * Default: one per worker (`workers`), at most 16, within the server's room: none when fewer
-   * than 12 connections are free, and the ready clones together at most 1 GiB (for a server
-   * whose data is in memory, at most a quarter of the free memory); `testbed.info.poolSize`
-   * says what was picked.
+   * Default: one per worker (`workers`), at least 4 and at most 16, within the server's room:
+   * none when fewer than 12 connections are free, and the ready clones together at most 1 GiB
+   * (for a server whose data is in memory, at most a quarter of the free memory);
+   * `testbed.info.poolSize` says what was picked.
    */
   pool?: number
   /**

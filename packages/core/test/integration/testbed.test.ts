@@ -230,12 +230,12 @@ describe('startTestbed', () => {
 
   test('should keep one ready clone per worker by default, none with pool: 0, and leave nothing behind', async () => {
     const p = await project({ migrations: 1 })
-    const testbed = await startTestbed(optionsFor(p, { workers: 3 }))
+    const testbed = await startTestbed(optionsFor(p, { workers: 5 }))
     try {
-      expect(testbed.info).toMatchObject({ pool: true, poolSize: 3 })
+      expect(testbed.info).toMatchObject({ pool: true, poolSize: 5 })
       await testbed.whenPoolFull()
       const ready = (await projectDatabases(p.project)).filter((d) => d.kind === 'pool')
-      expect(ready).toHaveLength(3)
+      expect(ready).toHaveLength(5)
       await using db = await cloneDatabase(testbed.info, { label: 'a.test.ts' })
       expect(db.fromPool).toBe(true)
     } finally {

@@ -162,10 +162,10 @@ export class TestbedRegistry<T> {
 
   /**
    * Watch mode, before a rerun: drops the databases the last run's crashed workers left, then
-   * starts the testbed if it had failed, else rediscovers the
-   * migrations and builds a new template when they changed. Prints one line saying which
-   * happened; an error is kept on the entry (test files fail with it) instead of thrown, and
-   * printed in full only for an entry opened with `failures: 'throw'`.
+   * starts the testbed if it had failed, else rediscovers the migrations and builds a new
+   * template when they changed. Prints one line saying which happened; an error is kept on the
+   * entry (test files fail with it) instead of thrown, and printed in full only for an entry
+   * opened with `failures: 'throw'`.
    */
   async refresh(entry: RegistryEntry<T>): Promise<void> {
     const started = performance.now()
@@ -225,10 +225,9 @@ export class TestbedRegistry<T> {
     if (runDir !== undefined && reporter) await dropLeftovers(runDir, reporter, { all: true })
     const keepServer = runDir !== undefined && readKeptDatabases(runDir).length > 0
     const results = await Promise.allSettled(closing.map((e) => this.close(e, { keepServer })))
-    for (const e of closing) {
-      if (keepServer && e.testbed?.info.server.kind === 'embedded') {
-        this.#keptServers.add(e.options.cacheDir)
-      }
+    if (keepServer) {
+      const embedded = closing.filter((e) => e.testbed?.info.server.kind === 'embedded')
+      for (const e of embedded) this.#keptServers.add(e.options.cacheDir)
     }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw failed.reason

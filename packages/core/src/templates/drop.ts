@@ -32,8 +32,8 @@ export interface DropResult {
   /** False when the database did not exist (already dropped). */
   dropped: boolean
   /**
-   * Sessions that were still connected and were terminated by the drop, oldest first. Non-empty means the
-   * test code did not close its connections (a pool left open, a client never ended).
+   * Sessions that were still connected and were terminated by the drop, oldest first. Non-empty
+   * means the test code did not close its connections (a pool left open, a client never ended).
    */
   leakedConnections: LeakedConnection[]
   /** The record the database carried. */

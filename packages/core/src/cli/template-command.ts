@@ -1,6 +1,10 @@
 import path from 'node:path'
 import { displayPath } from '../diagnostics.js'
+import { PgtestbedError } from '../errors.js'
 import { createConsoleReporter } from '../progress.js'
+import type { EmbeddedPostgresServer } from '../servers/embedded/server.js'
+import { snapshotUnlessHeld } from '../servers/embedded/snapshot.js'
+import { resolveServer } from '../servers/resolve.js'
 import { exportTemplate } from '../templates/template-cache.js'
 import { startTestbed } from '../testbed/start.js'
 import type { Testbed, TestbedOptions } from '../testbed/types.js'
@@ -41,8 +45,10 @@ async function withTestRun(
 
 /**
  * `pgtestbed template export <dir>`: builds (or reuses) the template a test run would use and
- * saves it into `dir`, keyed by its fingerprint (an entry already there is kept). Exit 0 when the
- * entry is there, 2 when it could not be made (`TEMPLATE_CACHE_FAILED`: no pg_dump, say).
+ * saves it into `dir`, keyed by its fingerprint (an entry already there is kept). On the embedded
+ * server that is a snapshot of its cluster (and the SQL entry too when a `pg_dump` can dump it);
+ * on any other, the SQL entry. Exit 0 when the folder holds it, 2 when it could not be saved
+ * (`TEMPLATE_CACHE_FAILED`: no pg_dump, say).
  */
 export async function runTemplateExport(
   settings: CliSettings,
@@ -51,22 +57,57 @@ export async function runTemplateExport(
   output: Output,
 ): Promise<number> {
   const folder = path.resolve(settings.cwd, dir)
+  const shown = displayPath(folder, settings.cwd)
   return withTestRun(settings, flags, output, {}, async (testbed) => {
+    const { name } = testbed.template
+    const embedded = testbed.info.server.kind === 'embedded'
     const file = await exportTemplate({
       adminUrl: testbed.info.adminUrl,
-      templateName: testbed.template.name,
+      templateName: name,
       fingerprint: testbed.info.fingerprint,
       project: testbed.info.project,
       dir: folder,
       reporter: createConsoleReporter(),
+      ...(embedded ? { ifPgDump: true } : {}),
     })
-    const shown = displayPath(folder, settings.cwd)
-    output.print(
-      file
-        ? `pgtestbed template export: saved ${testbed.template.name} to ${displayPath(file, settings.cwd)}`
-        : `pgtestbed template export: ${shown} already holds ${testbed.template.name}`,
-    )
+    if (file)
+      output.print(`pgtestbed template export: saved ${name} to ${displayPath(file, settings.cwd)}`)
+    if (embedded) {
+      const snapshot = await exportSnapshot(testRunOptions(settings), name, folder)
+      output.print(
+        snapshot
+          ? `pgtestbed template export: saved the embedded server's cluster with ${name} to ${displayPath(snapshot, settings.cwd)}`
+          : `pgtestbed template export: ${shown} already holds the embedded server's cluster with ${name}`,
+      )
+    } else if (!file) output.print(`pgtestbed template export: ${shown} already holds ${name}`)
   })
+}
+
+/**
+ * Saves a snapshot of the embedded server's cluster (the one `options` runs on) into `folder`
+ * unless the one there holds `template`. Returns the snapshot folder when it saved one.
+ *
+ * @throws PgtestbedError TEMPLATE_CACHE_FAILED when it cannot.
+ */
+async function exportSnapshot(
+  options: TestbedOptions,
+  template: string,
+  folder: string,
+): Promise<string | undefined> {
+  await using server = (await resolveServer(options)) as EmbeddedPostgresServer
+  try {
+    const saved = await snapshotUnlessHeld(server, template, folder, createConsoleReporter())
+    return saved?.dir
+  } catch (error) {
+    throw new PgtestbedError(
+      'TEMPLATE_CACHE_FAILED',
+      `cannot save the embedded server's cluster to the template cache ${displayPath(folder, process.cwd())}: ${(error as Error).message}`,
+      {
+        cause: error,
+        fix: 'Make the folder writable, with room for the cluster (`pgtestbed server status` shows its size).',
+      },
+    )
+  }
 }
 
 /**

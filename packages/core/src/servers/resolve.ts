@@ -11,6 +11,11 @@ export interface ResolveServerOptions extends ServerOptions, CacheDirOptions {
   embedded?: EmbeddedOptions
   /** Options of the docker server (used with `server: 'docker'`). Default: `{}`. */
   docker?: DockerOptions
+  /**
+   * The template cache folder, absolute: an embedded server whose data folder is created afresh
+   * starts from the cluster snapshot saved there. Default: none.
+   */
+  templateCache?: string
 }
 
 const CHOICES: readonly ServerChoice[] = ['auto', 'url', 'embedded', 'docker']
@@ -60,6 +65,7 @@ export async function resolveServer(options: ResolveServerOptions = {}): Promise
     ...options.embedded,
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    ...(options.templateCache !== undefined ? { templateCache: options.templateCache } : {}),
     ...(options.reporter ? { reporter: options.reporter } : {}),
   })
 }

@@ -58,6 +58,12 @@ export interface EnsureTemplateOptions {
    * saved there. Default: none.
    */
   templateCache?: string
+  /**
+   * Save the template's SQL entry only when a `pg_dump` can dump the server, and say nothing
+   * otherwise: the embedded server's cluster snapshot (see `snapshot.ts`) serves new servers
+   * without it. Default: `false` (a missing `pg_dump` is a warning).
+   */
+  sqlEntryOptional?: boolean
 }
 
 /** What {@link ensureTemplate} did. */
@@ -66,7 +72,8 @@ export interface EnsureTemplateResult {
   name: string
   /**
    * `'reused'`: it existed (or another process built it meanwhile); `'built'`: this call built
-   * it from the migrations; `'restored'`: this call built it from the `templateCache` folder.
+   * it from the migrations; `'restored'`: this call built it from the `templateCache` folder
+   * (or, in `startTestbed`, started the embedded server from the snapshot there that held it).
    */
   status: 'reused' | 'built' | 'restored'
   /** Migrations applied (0 when reused or restored). */
@@ -186,6 +193,7 @@ async function saved(
       project: options.project,
       dir,
       reporter,
+      ...(options.sqlEntryOptional ? { ifPgDump: true } : {}),
     })
     if (file)
       reporter.info(`template cache: saved ${result.name} to ${displayPath(file, process.cwd())}`)

@@ -32,6 +32,28 @@ function pgDumpFor(serverMajor: number): string {
   return existsSync(debian) ? debian : 'pg_dump'
 }
 
+/**
+ * Why the `pg_dump` for a server of `serverMajor` cannot dump it (not installed, or an older
+ * major than the server's), or `undefined` when it can. Costs one `pg_dump --version`.
+ */
+export async function pgDumpProblem(serverMajor: number): Promise<string | undefined> {
+  const bin = pgDumpFor(serverMajor)
+  const fix = `set PGTESTBED_PG_DUMP to a pg_dump of PostgreSQL ${serverMajor} or newer`
+  let version: string
+  try {
+    version = (await run(bin, ['--version'])).stdout.trim()
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string }
+    if (e.code === 'ENOENT') return `${bin} is not installed (${fix})`
+    return `${bin} --version failed: ${(e.stderr ?? e.message).trim()}`
+  }
+  // `pg_dump (PostgreSQL) 15.19 (Debian 15.19-0+deb12u1)`
+  const major = Number(/\)\s+(\d+)/.exec(version)?.[1] ?? Number.NaN)
+  return !(major >= serverMajor)
+    ? `${bin} is ${version}, older than the server's PostgreSQL ${serverMajor} (${fix})`
+    : undefined
+}
+
 /** What {@link dumpDatabase} returns. */
 export interface Dump {
   sql: string

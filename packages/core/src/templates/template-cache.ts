@@ -2,8 +2,8 @@ import type pg from 'pg'
 import { displayPath } from '../diagnostics.js'
 import { PgtestbedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
-import { connectClient } from './admin.js'
-import { databaseSettings, dumpDatabase } from './cache-dump.js'
+import { connectClient, withAdminClient } from './admin.js'
+import { databaseSettings, dumpDatabase, pgDumpProblem } from './cache-dump.js'
 import { readCacheEntry, writeCacheEntry } from './cache-entry.js'
 import { createScratchDatabase } from './scratch.js'
 import { describePgError } from './sql.js'
@@ -85,11 +85,17 @@ export interface ExportTemplateOptions {
   reporter: Reporter
   /** Write even when a sound entry exists. Default: `false` (a sound entry is kept, a damaged one replaced). */
   overwrite?: boolean
+  /**
+   * Without a `pg_dump` that can dump the server, save nothing and return `undefined` instead of
+   * failing. Default: `false`.
+   */
+  ifPgDump?: boolean
 }
 
 /**
  * Saves the template into the cache folder, from a scratch copy (a template accepts no
- * connections). Returns the entry's file, or `undefined` when an entry was already there.
+ * connections). Returns the entry's file, or `undefined` when an entry was already there (or,
+ * with `ifPgDump`, when no `pg_dump` can dump the server).
  *
  * @throws PgtestbedError TEMPLATE_CACHE_FAILED (pg_dump missing or failing, database-level
  *   settings a dump cannot carry, the folder not writable).
@@ -106,6 +112,12 @@ export async function exportTemplate(options: ExportTemplateOptions): Promise<st
         fix: "Install pg_dump of the server's major version (or newer) or point PGTESTBED_PG_DUMP at it, and make the folder writable; or remove the templateCache option.",
       },
     )
+  // Checked before copying the template: a copy of a large one takes a while.
+  const problem = await pgDumpProblem(await withAdminClient(adminUrl, serverMajorOf))
+  if (problem !== undefined) {
+    if (options.ifPgDump) return undefined
+    throw fail(problem)
+  }
   await using scratch = await createScratchDatabase(adminUrl, {
     project: options.project,
     label: 'template cache export',

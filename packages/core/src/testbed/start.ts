@@ -4,6 +4,8 @@ import { isMigratorSet, type SchemaSet } from '../migrations/migrator/types.js'
 import { PgtestbedError } from '../errors.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { silentReporter } from '../progress.js'
+import type { EmbeddedPostgresServer } from '../servers/embedded/server.js'
+import { snapshotUnlessHeld } from '../servers/embedded/snapshot.js'
 import type { PostgresServer } from '../servers/types.js'
 import { withAdminClient } from '../templates/admin.js'
 import { ensureTemplate, type EnsureTemplateResult } from '../templates/build.js'
@@ -85,6 +87,7 @@ async function ensureShared(
       ...(options.verifyDown === undefined ? {} : { verifyDown: options.verifyDown }),
       ...(options.baseTemplate === undefined ? {} : { baseTemplate: options.baseTemplate }),
       ...templateCacheOf(options),
+      ...(server.kind === 'embedded' ? { sqlEntryOptional: true } : {}),
       ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       ...(options.reporter ? { reporter: options.reporter } : {}),
       ...serverLogOf(server),
@@ -93,6 +96,37 @@ async function ensureShared(
     }),
   )
   return joined ? { ...value, status: 'reused', applied: 0 } : value
+}
+
+/**
+ * A template this call found on an embedded server it just seeded from the template cache came
+ * from there: `'restored'`, not `'reused'`.
+ */
+function seededOrNot(server: PostgresServer, template: EnsureTemplateResult): EnsureTemplateResult {
+  const seeded = (server as Partial<EmbeddedPostgresServer>).seeded
+  return template.status === 'reused' && seeded?.templates.includes(template.name)
+    ? { ...template, status: 'restored' }
+    : template
+}
+
+/**
+ * With `templateCache` on the embedded server, saves a snapshot of its cluster there unless the
+ * one there holds `template` already (once per template and process). A failure fails the
+ * progress step, not the run.
+ */
+async function snapshotShared(
+  server: PostgresServer,
+  template: string,
+  options: TestbedOptions,
+): Promise<void> {
+  const { templateCache } = templateCacheOf(options)
+  if (templateCache === undefined || server.kind !== 'embedded') return
+  const embedded = server as EmbeddedPostgresServer
+  const reporter = options.reporter ?? silentReporter
+  // The step reports a failure; the run goes on with its template.
+  await dedupe(`snapshot\0${templateCache}\0${template}`, () =>
+    snapshotUnlessHeld(embedded, template, templateCache, reporter).catch(() => undefined),
+  )
 }
 
 /**
@@ -119,7 +153,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   const started = performance.now()
   checkTestbedOptions(options)
   const [serverResult, setResult] = await Promise.allSettled([
-    acquireServer(options).then((shared) => {
+    acquireServer({ ...options, ...templateCacheOf(options) }).then((shared) => {
       // Opens the admin connection the template lookup needs while the migrations are checked
       // and hashed (a failure shows up, with its message, at the lookup).
       withAdminClient(shared.server.adminUrl, async () => {}).catch(() => {})
@@ -150,7 +184,11 @@ async function open(
   const reporter = options.reporter ?? silentReporter
   const project = projectKeyFor(prepared.set.dir)
   let fingerprint = await fingerprintOf(prepared, server.majorVersion, options)
-  let template = await ensureShared(server, prepared, fingerprint, project, options)
+  let template = seededOrNot(
+    server,
+    await ensureShared(server, prepared, fingerprint, project, options),
+  )
+  await snapshotShared(server, template.name, options)
   const cloneStrategy = resolveCloneStrategy(
     options.cloneStrategy ?? 'auto',
     server.majorVersion,

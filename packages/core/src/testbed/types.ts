@@ -84,7 +84,9 @@ export interface TestbedOptions extends MigrationsOptions, ResolveServerOptions 
   /**
    * A folder that keeps built templates between machines (one CI caches): a build restores the
    * saved template of the same fingerprint instead of applying the migrations, and saves the
-   * template there when it is missing (needs `pg_dump`; see the README's "Template cache").
+   * template there when it is missing (needs `pg_dump`; see the README's "Template cache"). The
+   * embedded server also saves a snapshot of its cluster there, and a server whose data folder is
+   * new (a fresh CI machine) starts from that snapshot with its templates instead of initdb.
    * Relative to `cwd` (in a config file: to the file's folder). Default:
    * `$PGTESTBED_TEMPLATE_CACHE`, else none.
    *

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { dropProjectDatabases, gooseProject, type GooseProject } from '../helpers/goose-project.js'
 import { TEST_SERVER_URL } from '../helpers/pg.js'
+import { cleanupCacheDir, tempCacheDir } from '../helpers/servers.js'
 import { runCli } from './run-cli.js'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -57,5 +58,36 @@ describe('pgtestbed template export / import', () => {
     expect(run.stderr).toMatch(/\/nonexistent\/pg_dump is not installed/)
     expect(await readdir(cache)).toEqual([])
     await dropProjectDatabases(p.project)
+  })
+
+  it('should save the embedded server’s cluster, and start a new embedded server from it', async () => {
+    const { p, cache } = await setup()
+    const servers = [tempCacheDir(), tempCacheDir()]
+    cleanups.push(...servers.map((dir) => () => cleanupCacheDir(dir)))
+    // Without a pg_dump the SQL entry is left out, silently: the cluster serves new servers.
+    const env = (cacheDir: string) => ({
+      PGTESTBED_CACHE_DIR: cacheDir,
+      PGTESTBED_PG_DUMP: '/nonexistent/pg_dump',
+    })
+    const exported = await runCli(['template', 'export', cache], {
+      cwd: p.cwd,
+      env: env(servers[0]!),
+    })
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(exported.stderr).not.toMatch(/pg_dump/)
+    expect(exported.stdout).toMatch(
+      /^pgtestbed template export: saved the embedded server's cluster with pgtestbed_tpl_\w+ to .*embedded-[\d.]+-linux-x64$/m,
+    )
+    expect(await readdir(cache)).toEqual([expect.stringMatching(/^embedded-/)])
+    const again = await runCli(['template', 'export', cache], { cwd: p.cwd, env: env(servers[0]!) })
+    expect(again.stdout).toMatch(/already holds the embedded server's cluster with pgtestbed_tpl_/)
+
+    const imported = await runCli(['template', 'import', cache], {
+      cwd: p.cwd,
+      env: env(servers[1]!),
+    })
+    expect(imported.code, imported.stderr).toBe(0)
+    // Only a server started from the snapshot that held the template says "restored".
+    expect(imported.stdout).toMatch(/^pgtestbed template import: restored pgtestbed_tpl_\w+ from /m)
   })
 })

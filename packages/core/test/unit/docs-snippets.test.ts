@@ -33,6 +33,8 @@ import { createDocsProgram, optionsOf, type DocsProgram } from '../docs/typescri
 // - `config`: a pgtestbed.config.json that the config validator accepts;
 // - `jest-config`: a Jest config that gets pgtestbed's entries and whose pgtestbed options are valid;
 // - `ci-service`: a CI service container whose PGTESTBED_URL matches the container;
+// - `ci-embedded`: a CI recipe on the embedded server whose cache folder, template cache and
+//   cache key agree (the run itself: test/integration/template-snapshot.test.ts);
 // - `cli-readme-test`: run by test/cli/readme.test.ts;
 // - `drift-readme-test`: the root README's schema-drift hook and CI step, run by test/cli/diff.test.ts;
 // - `sh` and output blocks: each `pgtestbed` command and flag exists; `pnpm add` names real packages.
@@ -53,6 +55,7 @@ describe('README code blocks', () => {
       'config',
       'jest-config',
       'ci-service',
+      'ci-embedded',
       'cli-readme-test',
       'drift-readme-test',
       'docker-lane',
@@ -247,6 +250,21 @@ describe('the CI service container snippet', () => {
         'localhost',
         port,
       ])
+    })
+  }
+})
+
+describe('the CI recipe on the embedded server', () => {
+  for (const block of blocks.filter((b) => kindOf(b) === 'ci-embedded')) {
+    it(`should cache, export to and read from one folder, keyed by the lockfile and the migrations, at ${where(block)}`, () => {
+      const folder = /PGTESTBED_TEMPLATE_CACHE: (\S+)/.exec(block.body)?.[1]
+      expect(folder).toBeDefined()
+      expect([...block.body.matchAll(/path: (\S+)/g)].map((m) => m[1])).toEqual([folder, folder])
+      expect(block.body).toContain(`pgtestbed template export ${folder}`)
+      const keys = [...block.body.matchAll(/key: (.+)/g)].map((m) => m[1])
+      expect(new Set(keys).size).toBe(1)
+      expect(keys[0]).toMatch(/hashFiles\('pnpm-lock\.yaml', 'migrations\/\*\*'\)/)
+      expect(block.body).not.toMatch(/services:|PGTESTBED_URL/)
     })
   }
 })

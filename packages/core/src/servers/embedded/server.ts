@@ -27,6 +27,7 @@
  */
 import { PgtestbedError } from '../../errors.js'
 import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { withDatabase } from '../../internal/pg-connect.js'
 import { silentReporter, type Reporter } from '../../progress.js'
@@ -69,7 +70,8 @@ import {
   type EmbeddedStorage,
   type ServerStorage,
 } from './storage.js'
-import { DEFAULT_EMBEDDED_OS_USER, ensureServerUser } from './user.js'
+import { dropExcluded, readSnapshot, seedDataDir, type SnapshotManifest } from './snapshot.js'
+import { DEFAULT_EMBEDDED_OS_USER, ensureServerUser, type OsUser } from './user.js'
 import {
   DEFAULT_MAX_CONNECTIONS,
   MEMORY_STORAGE_SETTINGS,
@@ -153,6 +155,12 @@ export interface EmbeddedOptions {
 
 /** Options of {@link startEmbeddedServer}. */
 export interface EmbeddedServerOptions extends EmbeddedOptions, CacheDirOptions {
+  /**
+   * A template cache folder (`templateCache`): a data folder created afresh is seeded from the
+   * cluster snapshot saved there (`snapshot.ts`) instead of initdb, when one exists for these
+   * binaries. Default: none.
+   */
+  templateCache?: string
   /** Progress of a slow start (the first run's initdb). Default: silent. */
   reporter?: Reporter
   /**
@@ -174,8 +182,15 @@ export interface EmbeddedPostgresServer extends PostgresServer {
   readonly storage: ServerStorage & { medium: 'memory' | 'disk' }
   /** True when this call started the server; false when it attached to a running one. */
   readonly started: boolean
-  /** True when this call created the cluster (initdb). */
+  /** True when this call created the cluster (initdb, or a seed from the template cache). */
   readonly initialized: boolean
+  /** The version of the binaries it runs, e.g. `'18.4'`. */
+  readonly version: string
+  /**
+   * When this call created the cluster from a template cache snapshot: the snapshot's folder and
+   * the templates it brought.
+   */
+  readonly seeded?: { readonly dir: string; readonly templates: readonly string[] }
   /** The server's log (its stderr): where to look when it dies. */
   readonly logFile: string
 }
@@ -231,13 +246,20 @@ export async function startEmbeddedServer(
   return withServerLock(paths, timeoutMs, async () => {
     const dataDirs = knownDataDirs(paths, memoryDir)
     const running = await findRunning(paths, dataDirs, binaries.version)
-    if (running) return new EmbeddedHandle(paths, running, takeLease(paths), false, false)
+    if (running) {
+      return new EmbeddedHandle(paths, running, takeLease(paths), binaries.version, false, false)
+    }
 
     const budget = resolveMemoryBudget(options.memoryBudget, memoryDir)
     const placed = await placeDataDir(paths, requested, memoryDir, user, reporter)
+    const fresh = !existsSync(path.join(placed.dataDir, 'PG_VERSION'))
+    const snapshot =
+      fresh && options.templateCache !== undefined
+        ? await readSnapshot(options.templateCache, binaries.version)
+        : undefined
     const notes = [
       ...(placed.storage === 'memory' ? ['data in memory'] : []),
-      ...(existsSync(path.join(placed.dataDir, 'PG_VERSION')) ? [] : ['first run: initdb']),
+      ...(snapshot ? ['first run: from the template cache'] : fresh ? ['first run: initdb'] : []),
     ]
     const step = reporter.step(
       `starting embedded PostgreSQL ${binaries.majorVersion}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
@@ -245,25 +267,33 @@ export async function startEmbeddedServer(
     try {
       const removeHint = placed.storage === 'memory' ? path.dirname(placed.dataDir) : paths.root
       await ensureDataOwner(placed.dataDir, user, removeHint)
-      const initialized = await initCluster(binaries, placed.dataDir, user)
-      const started = await startPostmaster({
-        binaries,
-        dataDir: placed.dataDir,
-        logFile: paths.logFile,
-        user,
-        port: options.port,
-        settings: {
-          ...TEST_TUNED_SETTINGS,
-          ...(placed.storage === 'memory' ? MEMORY_STORAGE_SETTINGS : {}),
-          max_connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-          ...options.settings,
-          // A custom setting naming the server folder: with the data in memory, the postgres
-          // command line still says which cache folder it belongs to (`ps`, clean-up scripts),
-          // and so does `SHOW pgtestbed.server_root`.
-          [SERVER_ROOT_SETTING]: paths.root,
-        },
-        timeoutMs: timeoutMs,
-      })
+      const start = () =>
+        startPostmaster({
+          binaries,
+          dataDir: placed.dataDir,
+          logFile: paths.logFile,
+          user,
+          port: options.port,
+          settings: {
+            ...TEST_TUNED_SETTINGS,
+            ...(placed.storage === 'memory' ? MEMORY_STORAGE_SETTINGS : {}),
+            max_connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+            ...options.settings,
+            // A custom setting naming the server folder: with the data in memory, the postgres
+            // command line still says which cache folder it belongs to (`ps`, clean-up scripts),
+            // and so does `SHOW pgtestbed.server_root`.
+            [SERVER_ROOT_SETTING]: paths.root,
+          },
+          timeoutMs: timeoutMs,
+        })
+      let started: Awaited<ReturnType<typeof start>> | undefined
+      if (snapshot) started = await startSeeded(snapshot, placed.dataDir, user, start, reporter)
+      const seeded =
+        started && snapshot
+          ? { dir: snapshot.dir, templates: snapshot.manifest.templates }
+          : undefined
+      const initialized = started ? true : await initCluster(binaries, placed.dataDir, user)
+      started ??= await start()
       writeState(paths, {
         pid: started.pid,
         port: started.port,
@@ -272,7 +302,15 @@ export async function startEmbeddedServer(
         startedAt: new Date().toISOString(),
       })
       const running = { ...started, dataDir: placed.dataDir }
-      const handle = new EmbeddedHandle(paths, running, takeLease(paths), true, initialized)
+      const handle = new EmbeddedHandle(
+        paths,
+        running,
+        takeLease(paths),
+        binaries.version,
+        true,
+        initialized,
+        seeded,
+      )
       step.done()
       if (placed.storage === 'memory') {
         const spare = [memoryRootOfDataDir(placed.dataDir)]
@@ -286,6 +324,37 @@ export async function startEmbeddedServer(
       throw error
     }
   })
+}
+
+/**
+ * Seeds the data folder from a template cache snapshot and starts the server on it; drops the
+ * databases the snapshot left out. Returns `undefined`, with a warning and the data folder
+ * emptied, when the copy fails or the server does not start from it (initdb follows).
+ */
+async function startSeeded<T extends { port: number }>(
+  snapshot: { dir: string; manifest: SnapshotManifest },
+  dataDir: string,
+  user: OsUser | undefined,
+  start: () => Promise<T>,
+  reporter: Reporter,
+): Promise<T | undefined> {
+  let started: T
+  try {
+    await seedDataDir(snapshot.dir, dataDir, user)
+    started = await start()
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true })
+    reporter.warn(
+      `template cache: the embedded server did not start from the snapshot ${snapshot.dir} (${(error as Error).message}); starting afresh with initdb`,
+    )
+    return undefined
+  }
+  await dropExcluded(embeddedAdminUrl(started.port), snapshot.manifest).catch((error: unknown) =>
+    reporter.warn(
+      `template cache: dropping the databases the snapshot left out failed: ${(error as Error).message}`,
+    ),
+  )
+  return started
 }
 
 class EmbeddedHandle implements EmbeddedPostgresServer {
@@ -303,8 +372,10 @@ class EmbeddedHandle implements EmbeddedPostgresServer {
     private readonly paths: ServerPaths,
     running: RunningServer,
     private readonly lease: string,
+    readonly version: string,
     readonly started: boolean,
     readonly initialized: boolean,
+    readonly seeded?: { readonly dir: string; readonly templates: readonly string[] },
   ) {
     this.pid = running.pid
     this.port = running.port

@@ -29,7 +29,12 @@ import { isProcessAlive } from '../../internal/process-info.js'
 import type { Reporter } from '../../progress.js'
 import { connectClient } from '../../templates/admin.js'
 import { dropDatabase } from '../../templates/drop.js'
-import { checkOwnership, listDatabases } from '../../templates/ownership.js'
+import {
+  checkOwnership,
+  listDatabases,
+  type DatabaseEntry,
+  type OwnershipRecord,
+} from '../../templates/ownership.js'
 import type { EmbeddedPostgresServer } from './server.js'
 import { formatBytes } from './storage.js'
 import type { OsUser } from './user.js'
@@ -75,6 +80,11 @@ export async function readSnapshot(
     existsSync(path.join(dir, 'data', 'PG_VERSION')) &&
     existsSync(path.join(dir, 'data', 'backup_label'))
   return sound ? { dir, manifest } : undefined
+}
+
+/** A complete template: marked `IS_TEMPLATE`, with a template's record. */
+function isSealedTemplate(entry: DatabaseEntry, record: OwnershipRecord): boolean {
+  return entry.isTemplate && record.kind === 'template'
 }
 
 /** Folders whose contents a copy of a running cluster leaves out (PostgreSQL recreates them). */
@@ -237,7 +247,7 @@ export async function saveSnapshot(options: SaveSnapshotOptions): Promise<SavedS
     for (const entry of await listDatabases(client)) {
       const ownership = checkOwnership(entry)
       if (!ownership.owned) continue
-      if (entry.isTemplate && ownership.record.kind === 'template') templates.push(entry.name)
+      if (isSealedTemplate(entry, ownership.record)) templates.push(entry.name)
       else {
         excluded.push(entry.name)
         excludedOids.add(oids.get(entry.name) ?? '')
@@ -357,14 +367,19 @@ export async function seedDataDir(
 }
 
 /**
- * Drops the entries of the databases a snapshot left out (their folders were not copied), once
- * the seeded server runs. Ownership is checked as for any drop.
+ * Once a seeded server runs, drops every database pgtestbed created in it that is not a sealed
+ * template: those the snapshot left out (their folders were not copied) and any that another
+ * process created while the copy was made. Only this process uses the new server yet. Ownership
+ * is checked as for any drop.
  */
-export async function dropExcluded(adminUrl: string, manifest: SnapshotManifest): Promise<void> {
-  if (manifest.excluded.length === 0) return
+export async function dropNonTemplates(adminUrl: string): Promise<void> {
   const client = await connectClient(adminUrl, 'template cache snapshot')
   try {
-    for (const name of manifest.excluded) await dropDatabase(client, name)
+    for (const entry of await listDatabases(client)) {
+      const ownership = checkOwnership(entry)
+      if (!ownership.owned || isSealedTemplate(entry, ownership.record)) continue
+      await dropDatabase(client, entry.name)
+    }
   } finally {
     await client.end().catch(() => {})
   }

@@ -1,7 +1,7 @@
 // Figure (e) on the embedded server: a fresh CI machine's first run (no data folder yet) for 1,000
 // generated goose migrations (relationalGooseFile), with the template cache folder
 // (`templateCache`) holding the cluster snapshot against without it. Without: initdb, start, apply
-// the 1,000 migrations. With: copy the snapshot in, start (WAL replay), reuse the template. Both
+// the 1,000 migrations. With: copy the snapshot in, start (WAL replay), the template is there. Both
 // are `startTestbed` until ready (pool 0, no sweep), each round on a new cache folder whose server
 // and data are removed afterwards. The snapshot is saved once by a first run, timed apart. Prints
 // medians, the ratio (target: without / with ≥ 5) and the machine's load; never fails on them.
@@ -67,7 +67,7 @@ try {
     if (built.status !== 'built') throw new Error(`expected a build, got ${built.status}`)
     without.push(built.ms)
     const seeded = await firstRun({ templateCache })
-    if (seeded.status !== 'reused') throw new Error(`expected a reuse, got ${seeded.status}`)
+    if (seeded.status !== 'restored') throw new Error(`expected a restore, got ${seeded.status}`)
     withCache.push(seeded.ms)
   }
   const w = median(without)

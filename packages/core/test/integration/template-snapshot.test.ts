@@ -109,6 +109,45 @@ describe('template cache: the embedded server’s cluster snapshot', () => {
     expect(await queryRows(db.url, 'SELECT name FROM t1')).toEqual([{ name: 'after the restore' }])
   })
 
+  test('should save a snapshot that restores whole while other processes clone and drop', async () => {
+    const { p, templateCache } = await setUp()
+    const first = serverFolder()
+    await using built = await startTestbed(options(p, first))
+    await using server = await startEmbeddedServer({ cacheDir: first })
+    // Clones made and dropped throughout the copy: files appear and vanish under it.
+    let busy = true
+    const churn = (async () => {
+      let made = 0
+      while (busy || made < 3) {
+        const db = await cloneDatabase(built.info, { label: 'churn' })
+        await queryRows(db.url, "INSERT INTO t2 (name) VALUES ('churn')")
+        await db.drop()
+        made++
+      }
+      return made
+    })()
+    const saved = await saveSnapshot({
+      adminUrl: server.adminUrl,
+      dataDir: server.dataDir,
+      version: server.version,
+      templateCache,
+    }).finally(() => {
+      busy = false
+    })
+    expect(await churn).toBeGreaterThanOrEqual(3)
+    expect(saved.manifest.templates).toEqual([built.info.template])
+
+    await using restored = await startTestbed(options(p, serverFolder(), { templateCache }))
+    expect(restored.template.status).toBe('restored')
+    const names = await withAdminClient(restored.info.adminUrl, async (client) =>
+      (await listDatabases(client)).map((entry) => entry.name),
+    )
+    expect(names).toEqual([built.info.template])
+    await using db = await cloneDatabase(restored.info)
+    expect(await publicTables(db.url)).toEqual(['goose_db_version', 't1', 't2', 't3', 't4', 't5'])
+    expect(await queryRows(db.url, 'SELECT count(*)::int AS n FROM t2')).toEqual([{ n: 0 }])
+  })
+
   test('should warn and start afresh with initdb from a damaged snapshot', async () => {
     const { p, templateCache } = await setUp()
     const first = serverFolder()

@@ -355,6 +355,13 @@ export async function seedDataDir(
   dataDir: string,
   user: OsUser | undefined,
 ): Promise<void> {
+  // Under the server lock, a seed folder already there is what a crashed seed left.
+  const parent = path.dirname(dataDir)
+  for (const name of await fs.readdir(parent)) {
+    if (name.startsWith(`${path.basename(dataDir)}.seed-`)) {
+      await fs.rm(path.join(parent, name), { recursive: true, force: true })
+    }
+  }
   const temporary = `${dataDir}.seed-${process.pid}-${randomBytes(4).toString('hex')}`
   try {
     await copyTree(path.join(snapshotDir, 'data'), temporary, user ? { owner: user } : {})

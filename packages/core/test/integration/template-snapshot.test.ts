@@ -3,7 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { startEmbeddedServer } from '../../src/servers/embedded/server.js'
-import { readSnapshot, saveSnapshot, snapshotDirFor } from '../../src/servers/embedded/snapshot.js'
+import { readSnapshot, snapshotDirFor } from '../../src/servers/embedded/snapshot.js'
+import { snapshotCluster } from '../../src/testbed/snapshot.js'
 import { closeAdminPools, withAdminClient } from '../../src/templates/admin.js'
 import { listDatabases } from '../../src/templates/ownership.js'
 import { cloneDatabase, startTestbed } from '../../src/testbed/start.js'
@@ -65,12 +66,7 @@ describe('template cache: the embedded server’s cluster snapshot', () => {
         // What a save killed midway left (its pid cannot exist: above Linux's pid_max).
         const abandoned = `${snapshotDirFor(templateCache, version)}.tmp-4194305-0badf00d`
         await mkdir(abandoned)
-        const saved = await saveSnapshot({
-          adminUrl: server.adminUrl,
-          dataDir: server.dataDir,
-          version,
-          templateCache,
-        })
+        const saved = await snapshotCluster(server, templateCache)
         expect(saved.manifest).toMatchObject({
           templates: [built.info.template],
           excluded: [clone],
@@ -126,12 +122,7 @@ describe('template cache: the embedded server’s cluster snapshot', () => {
       }
       return made
     })()
-    const saved = await saveSnapshot({
-      adminUrl: server.adminUrl,
-      dataDir: server.dataDir,
-      version: server.version,
-      templateCache,
-    }).finally(() => {
+    const saved = await snapshotCluster(server, templateCache).finally(() => {
       busy = false
     })
     expect(await churn).toBeGreaterThanOrEqual(3)

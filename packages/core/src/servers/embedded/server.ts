@@ -70,7 +70,7 @@ import {
   type EmbeddedStorage,
   type ServerStorage,
 } from './storage.js'
-import { dropNonTemplates, readSnapshot, seedDataDir, type SnapshotManifest } from './snapshot.js'
+import { dropUnsaved, readSnapshot, seedDataDir, type SnapshotManifest } from './snapshot.js'
 import { DEFAULT_EMBEDDED_OS_USER, ensureServerUser, type OsUser } from './user.js'
 import {
   DEFAULT_MAX_CONNECTIONS,
@@ -349,7 +349,7 @@ async function startSeeded<T extends { port: number }>(
     )
     return undefined
   }
-  await dropNonTemplates(embeddedAdminUrl(started.port)).catch((error: unknown) =>
+  await dropUnsaved(embeddedAdminUrl(started.port), snapshot.manifest).catch((error: unknown) =>
     reporter.warn(
       `template cache: dropping the databases the snapshot left out failed: ${(error as Error).message}`,
     ),

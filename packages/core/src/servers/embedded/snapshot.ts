@@ -23,20 +23,9 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, type Dirent } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { displayPath } from '../../diagnostics.js'
-import { plural } from '../../internal/plural.js'
+import { connectPg } from '../../internal/pg-connect.js'
 import { isProcessAlive } from '../../internal/process-info.js'
-import type { Reporter } from '../../progress.js'
-import { connectClient } from '../../templates/admin.js'
-import { dropDatabase } from '../../templates/drop.js'
-import {
-  checkOwnership,
-  listDatabases,
-  type DatabaseEntry,
-  type OwnershipRecord,
-} from '../../templates/ownership.js'
-import type { EmbeddedPostgresServer } from './server.js'
-import { formatBytes } from './storage.js'
+import { quoteIdent } from '../../internal/quote-ident.js'
 import type { OsUser } from './user.js'
 
 /** What `snapshot.json` records. */
@@ -48,7 +37,9 @@ export interface SnapshotManifest {
   arch: string
   /** Sealed templates in the copy. */
   templates: string[]
-  /** Databases pgtestbed created that the copy leaves out; a restore drops their entries. */
+  /** Every database the copy holds whole; a restore drops any other entry. */
+  databases: string[]
+  /** Databases the copy leaves out (their folders are not copied). */
   excluded: string[]
   savedAt: string
 }
@@ -76,15 +67,11 @@ export async function readSnapshot(
     manifest.platform === process.platform &&
     manifest.arch === process.arch &&
     Array.isArray(manifest.templates) &&
+    Array.isArray(manifest.databases) &&
     Array.isArray(manifest.excluded) &&
     existsSync(path.join(dir, 'data', 'PG_VERSION')) &&
     existsSync(path.join(dir, 'data', 'backup_label'))
   return sound ? { dir, manifest } : undefined
-}
-
-/** A complete template: marked `IS_TEMPLATE`, with a template's record. */
-function isSealedTemplate(entry: DatabaseEntry, record: OwnershipRecord): boolean {
-  return entry.isTemplate && record.kind === 'template'
 }
 
 /** Folders whose contents a copy of a running cluster leaves out (PostgreSQL recreates them). */
@@ -220,6 +207,10 @@ export interface SaveSnapshotOptions {
   /** Its binaries' version. */
   version: string
   templateCache: string
+  /** The sealed templates it holds (recorded in the manifest). */
+  templates: readonly string[]
+  /** Databases to leave out (clones and the like): a restore drops their entries. */
+  exclude: readonly string[]
 }
 
 /**
@@ -235,24 +226,16 @@ export async function saveSnapshot(options: SaveSnapshotOptions): Promise<SavedS
   const temporary = `${final}.tmp-${suffix}`
   await fs.mkdir(temporary, { recursive: true })
   await removeAbandoned(final)
-  const client = await connectClient(options.adminUrl, 'template cache snapshot')
+  const client = await connectPg(options.adminUrl)
   try {
-    const templates: string[] = []
-    const excluded: string[] = []
-    const excludedOids = new Set<string>()
     const { rows } = await client.query<{ oid: string; datname: string }>(
-      "SELECT oid::text, datname FROM pg_database WHERE datname LIKE 'pgtestbed\\_%'",
+      'SELECT oid::text, datname FROM pg_database',
     )
-    const oids = new Map(rows.map((row) => [row.datname, row.oid]))
-    for (const entry of await listDatabases(client)) {
-      const ownership = checkOwnership(entry)
-      if (!ownership.owned) continue
-      if (isSealedTemplate(entry, ownership.record)) templates.push(entry.name)
-      else {
-        excluded.push(entry.name)
-        excludedOids.add(oids.get(entry.name) ?? '')
-      }
-    }
+    const excluded = rows.filter((row) => options.exclude.includes(row.datname))
+    const excludedOids = new Set(excluded.map((row) => row.oid))
+    const databases = rows
+      .map((row) => row.datname)
+      .filter((name) => !options.exclude.includes(name))
     // The slot keeps every WAL file from the backup's start until this session ends.
     await client.query('SELECT pg_create_physical_replication_slot($1, true, true)', [
       `pgtestbed_snapshot_${suffix.replace('-', '_')}`,
@@ -299,8 +282,9 @@ export async function saveSnapshot(options: SaveSnapshotOptions): Promise<SavedS
       postgres: options.version,
       platform: process.platform,
       arch: process.arch,
-      templates: templates.sort(),
-      excluded: excluded.sort(),
+      templates: [...options.templates].sort(),
+      databases: databases.sort(),
+      excluded: excluded.map((row) => row.datname).sort(),
       savedAt: new Date().toISOString(),
     }
     await fs.writeFile(path.join(temporary, 'snapshot.json'), `${JSON.stringify(manifest)}\n`)
@@ -311,38 +295,6 @@ export async function saveSnapshot(options: SaveSnapshotOptions): Promise<SavedS
     throw error
   } finally {
     await client.end().catch(() => {})
-  }
-}
-
-/**
- * Saves a snapshot of `server`'s cluster into `templateCache` unless the one there holds
- * `template` already, with a progress step. Returns what it saved, or `undefined`.
- *
- * @throws what {@link saveSnapshot} throws (the step fails with its message first).
- */
-export async function snapshotUnlessHeld(
-  server: EmbeddedPostgresServer,
-  template: string,
-  templateCache: string,
-  reporter: Reporter,
-): Promise<SavedSnapshot | undefined> {
-  const existing = await readSnapshot(templateCache, server.version)
-  if (existing?.manifest.templates.includes(template)) return undefined
-  const step = reporter.step(`saving the embedded server's cluster to the template cache`)
-  try {
-    const saved = await saveSnapshot({
-      adminUrl: server.adminUrl,
-      dataDir: server.dataDir,
-      version: server.version,
-      templateCache,
-    })
-    step.done(
-      `saved the embedded server's cluster (${plural(saved.manifest.templates.length, 'template')}, ${formatBytes(saved.bytes)}) to ${displayPath(saved.dir, process.cwd())}`,
-    )
-    return saved
-  } catch (error) {
-    step.fail(`saving the embedded server's cluster failed: ${(error as Error).message}`)
-    throw error
   }
 }
 
@@ -374,18 +326,29 @@ export async function seedDataDir(
 }
 
 /**
- * Once a seeded server runs, drops every database pgtestbed created in it that is not a sealed
- * template: those the snapshot left out (their folders were not copied) and any that another
- * process created while the copy was made. Only this process uses the new server yet. Ownership
- * is checked as for any drop.
+ * Once a seeded server runs, drops every database the snapshot does not hold whole: those it left
+ * out (their folders were not copied) and any created while the copy was made. Runs under the
+ * server lock, before any other process can use the new server.
  */
-export async function dropNonTemplates(adminUrl: string): Promise<void> {
-  const client = await connectClient(adminUrl, 'template cache snapshot')
+export async function dropUnsaved(adminUrl: string, manifest: SnapshotManifest): Promise<void> {
+  const client = await connectPg(adminUrl)
   try {
-    for (const entry of await listDatabases(client)) {
-      const ownership = checkOwnership(entry)
-      if (!ownership.owned || isSealedTemplate(entry, ownership.record)) continue
-      await dropDatabase(client, entry.name)
+    const { rows } = await client.query<{
+      datname: string
+      datistemplate: boolean
+      invalid: boolean
+    }>(
+      `SELECT datname, datistemplate, datconnlimit = -2 AS invalid FROM pg_database
+        WHERE NOT (datname = ANY ($1::text[]))`,
+      [manifest.databases],
+    )
+    for (const row of rows) {
+      const name = quoteIdent(row.datname)
+      // An invalid database (a drop cut short) must not be altered: PostgreSQL answers FATAL.
+      if (row.datistemplate && !row.invalid) {
+        await client.query(`ALTER DATABASE ${name} IS_TEMPLATE false`)
+      }
+      await client.query(`DROP DATABASE ${name} WITH (FORCE)`)
     }
   } finally {
     await client.end().catch(() => {})

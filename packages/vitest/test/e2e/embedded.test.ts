@@ -1,4 +1,7 @@
 import { execSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { resolveServer } from '@pgtestbed/core'
 import { describe, expect, test } from 'vitest'
 import { useCleanups } from './context.js'
@@ -67,6 +70,29 @@ describe('the default embedded server (no PGTESTBED_URL)', () => {
     expect(memoryFoldersOf(dir)).toHaveLength(memory ? 1 : 0)
     await removeCacheDir(dir)
     expect(memoryFoldersOf(dir)).toEqual([])
+  })
+
+  test('should start a new machine’s server from the cluster the first shard saved in the template cache', async () => {
+    const project = fixture('happy')
+    const templateCache = mkdtempSync(path.join(os.tmpdir(), 'pgtestbed-e2e-template-cache-'))
+    defer(() => rmSync(templateCache, { recursive: true, force: true }))
+    // Each shard on a cache folder of its own: two CI machines sharing only the cached folder.
+    const shard = (n: number) =>
+      runVitest(project, [`--shard=${n}/2`], {
+        env: {
+          PGTESTBED_CACHE_DIR: cacheDir(),
+          PGTESTBED_TEMPLATE_CACHE: templateCache,
+          E2E_OUT: reportDir(),
+        },
+      })
+    const first = await shard(1)
+    expect(first.code, first.output).toBe(0)
+    expect(first.stderr).toMatch(/template pgtestbed_tpl_[0-9a-f]{8} built/)
+    expect(readdirSync(templateCache)).toContainEqual(expect.stringMatching(/^embedded-/))
+    const second = await shard(2)
+    expect(second.code, second.output).toBe(0)
+    expect(second.stderr).toMatch(/template pgtestbed_tpl_[0-9a-f]{8} restored/)
+    expect(second.output).toMatch(/Tests {2}\d+ passed/)
   })
 
   test('should share one server between two runs started at once (turbo), and stop it after both', async () => {

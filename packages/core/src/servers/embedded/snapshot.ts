@@ -11,9 +11,10 @@
  *   with its `backup_label`) and `snapshot.json` (the templates it holds and the databases left
  *   out). A snapshot only seeds binaries of the same version, platform and architecture.
  * - Saving: `pg_backup_start`, a copy of the data folder, `pg_backup_stop`, then the WAL the
- *   copy needs (a temporary replication slot keeps it until copied). Clones, pool databases,
- *   builds and kept databases pgtestbed created are left out (their folders are not copied) and
- *   dropped after a restore; databases pgtestbed did not create are copied as they are.
+ *   copy needs (a temporary replication slot keeps it until copied). The databases the caller
+ *   names are left out (their folders are not copied; `testbed/snapshot.ts` names pgtestbed's
+ *   clones, pool databases, builds and kept databases), and a restore drops every database the
+ *   copy does not hold whole.
  * - Seeding: the copy goes into a sibling folder renamed into place once complete; PostgreSQL
  *   replays the WAL on start (crash recovery from the backup label). A snapshot the server does
  *   not start from is reported and replaced by initdb (see `server.ts`).

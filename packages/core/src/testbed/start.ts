@@ -5,7 +5,6 @@ import { PgtestbedError } from '../errors.js'
 import { describeAddress, serverAddress } from '../internal/pg-connect.js'
 import { silentReporter } from '../progress.js'
 import type { EmbeddedPostgresServer } from '../servers/embedded/server.js'
-import { snapshotUnlessHeld } from './snapshot.js'
 import type { PostgresServer } from '../servers/types.js'
 import { withAdminClient } from '../templates/admin.js'
 import { ensureTemplate, type EnsureTemplateResult } from '../templates/build.js'
@@ -19,6 +18,7 @@ import { cloneDatabase } from './clone.js'
 import { checkDrift } from './drift.js'
 import { keepMemoryWithinBudget, memoryFullOr } from './memory.js'
 import { resolvePoolSize } from './pool-size.js'
+import { snapshotUnlessHeld } from './snapshot.js'
 import {
   checkTestbedOptions,
   discoverSchema,

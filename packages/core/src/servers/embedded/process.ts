@@ -47,6 +47,19 @@ function run(
 }
 
 /**
+ * Removes the sibling folders `<dataDir>.<step>-…` that a crashed `step` (initdb, a seed from the
+ * template cache) left. Call under the server lock: no other process is making one then.
+ */
+export async function removeUnfinished(dataDir: string, step: 'init' | 'seed'): Promise<void> {
+  const parent = path.dirname(dataDir)
+  for (const name of await fs.readdir(parent)) {
+    if (name.startsWith(`${path.basename(dataDir)}.${step}-`)) {
+      await fs.rm(path.join(parent, name), { recursive: true, force: true })
+    }
+  }
+}
+
+/**
  * Creates the cluster in `dataDir` unless it exists (`PG_VERSION` present). initdb runs in a
  * sibling temporary folder that is renamed into place only when it succeeded, so a crash
  * mid-initdb never leaves a half-made cluster that a later run would trust. Call under the lock.
@@ -63,13 +76,8 @@ export async function initCluster(
   user: OsUser | undefined,
 ): Promise<boolean> {
   if (existsSync(path.join(dataDir, 'PG_VERSION'))) return false
-  const parent = path.dirname(dataDir)
   // Leftovers of an initdb that crashed, or a data folder without PG_VERSION: ours, never valid.
-  for (const name of await fs.readdir(parent)) {
-    if (name.startsWith(`${path.basename(dataDir)}.init-`)) {
-      await fs.rm(path.join(parent, name), { recursive: true, force: true })
-    }
-  }
+  await removeUnfinished(dataDir, 'init')
   await fs.rm(dataDir, { recursive: true, force: true })
   const temporary = `${dataDir}.init-${process.pid}-${randomBytes(4).toString('hex')}`
   await fs.mkdir(temporary, { mode: 0o700 })

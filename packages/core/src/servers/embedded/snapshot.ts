@@ -27,6 +27,7 @@ import path from 'node:path'
 import { connectPg } from '../../internal/pg-connect.js'
 import { isProcessAlive } from '../../internal/process-info.js'
 import { quoteIdent } from '../../internal/quote-ident.js'
+import { removeUnfinished } from './process.js'
 import type { OsUser } from './user.js'
 
 /** What `snapshot.json` records. */
@@ -308,13 +309,7 @@ export async function seedDataDir(
   dataDir: string,
   user: OsUser | undefined,
 ): Promise<void> {
-  // Under the server lock, a seed folder already there is what a crashed seed left.
-  const parent = path.dirname(dataDir)
-  for (const name of await fs.readdir(parent)) {
-    if (name.startsWith(`${path.basename(dataDir)}.seed-`)) {
-      await fs.rm(path.join(parent, name), { recursive: true, force: true })
-    }
-  }
+  await removeUnfinished(dataDir, 'seed')
   const temporary = `${dataDir}.seed-${process.pid}-${randomBytes(4).toString('hex')}`
   try {
     await copyTree(path.join(snapshotDir, 'data'), temporary, user ? { owner: user } : {})

@@ -54,7 +54,8 @@ import pg from '${pgEntry}'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
 afterAll(() => pool.end())
-const owner = ${n} * 1000 + Math.floor(Math.random() * 1000)
+// Unique per file and run: the shared database keeps the rows of earlier runs.
+const owner = ${n} * 1e12 + Math.floor(Math.random() * 1e12)
 
 ${tables
   .map(

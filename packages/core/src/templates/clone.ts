@@ -15,6 +15,7 @@ import {
   type OwnershipRecord,
 } from './ownership.js'
 import { claimPooledDatabase } from './pool-claim.js'
+import { releaseToPool } from './release.js'
 import { describePgError, sqlState } from './sql.js'
 
 /**
@@ -124,6 +125,13 @@ export interface ClonedDatabase extends AsyncDisposable {
    * A no-op returning `dropped: false` after `keep()`.
    */
   drop(): Promise<DropResult>
+  /**
+   * Leaves the drop to the clone pool of the testbed that made it (`info.pool`), which drops it
+   * within a second, so the caller does not wait for `DROP DATABASE`. Returns false and changes
+   * nothing when a session is still connected to it or it was kept: call `drop()` then. Without a
+   * running pool a handed-off database waits for the next sweep (`pgtestbed gc`).
+   */
+  handOff(): Promise<boolean>
   /** Marks it kept (the sweeper leaves it for its own, longer TTL) and returns its URL. */
   keep(): Promise<string>
 }
@@ -235,6 +243,10 @@ export function clonedDatabase(
     template,
     fromPool,
     drop,
+    handOff: () =>
+      kept || dropped
+        ? Promise.resolve(false)
+        : withAdminClient(adminUrl, (client) => releaseToPool(client, name, record)),
     async keep() {
       await withAdminClient(adminUrl, async (client) => {
         const entry = await readDatabase(client, name)

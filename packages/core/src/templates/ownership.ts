@@ -24,6 +24,7 @@
  * | `createdAt`   | ISO time of creation; `usedAt`: template, last reuse                            |
  * | `label`       | clone: who asked for it (the test file)                                         |
  * | `kept`, `keptAt` | clone kept for debugging (after a failed test) and when                      |
+ * | `released`    | clone its test file is done with, left for the run's pool to drop (`releaseToPool`) |
  *
  * Comments live in `pg_shdescription`, keyed by the database's oid: `ALTER DATABASE … RENAME`
  * keeps them, `CREATE DATABASE … TEMPLATE` does not copy them (each clone gets its own).
@@ -61,6 +62,8 @@ export interface OwnershipRecord {
   label?: string
   kept?: boolean
   keptAt?: string
+  /** A clone its test file is done with: the run's pool (or the next sweep) drops it. */
+  released?: boolean
 }
 
 /** Fields a caller supplies for a new record; host, pid and time are filled in. */
@@ -131,7 +134,8 @@ export function parseRecord(comment: string | null | undefined): OwnershipRecord
     optional(r.usedAt, isString) &&
     optional(r.keptAt, isString) &&
     optional(r.complete, (v) => typeof v === 'boolean') &&
-    optional(r.kept, (v) => typeof v === 'boolean')
+    optional(r.kept, (v) => typeof v === 'boolean') &&
+    optional(r.released, (v) => typeof v === 'boolean')
   return valid ? (r as unknown as OwnershipRecord) : undefined
 }
 

@@ -1,10 +1,10 @@
 import type pg from 'pg'
 import type { Reporter } from '../progress.js'
-import { connectClient, withAdminClient } from './admin.js'
+import { connectClient, withAdminClient, type Queryable } from './admin.js'
 import { cloneInto } from './clone.js'
 import { dropDatabase } from './drop.js'
 import { isSameHost } from './host.js'
-import { poolNameFor, poolNamePrefixFor } from './naming.js'
+import { KIND_PREFIXES, poolNameFor, poolNamePrefixFor } from './naming.js'
 import { checkOwnership, listDatabases, newRecord, type DatabaseEntry } from './ownership.js'
 import { POOL_CHANNEL } from './pool-claim.js'
 
@@ -51,6 +51,10 @@ function isPoolOf(entry: DatabaseEntry, template: string): boolean {
  * with a 1 s poll as a fallback). Several processes may run a pool for the same template: each
  * tops up the shared count and, on close, drops only the unclaimed databases it created.
  *
+ * It also drops, beside the refills, the clones of its project that test files released
+ * (`releaseToPool`), so a file does not wait for its own `DROP DATABASE`; on close it drops
+ * those left.
+ *
  * @example
  * const pool = new ClonePool({ adminUrl, template, project, size: 4, cloneStrategy: 'wal_log' })
  * pool.start(); await pool.whenFull(); …; await pool.close()
@@ -63,6 +67,8 @@ export class ClonePool {
   private wake: (() => void) | undefined
   private fullWaiters: Array<() => void> = []
   private warned = false
+  /** Released clones whose drop failed: not retried by this pool (the sweep retries them). */
+  private undroppable = new Set<string>()
 
   constructor(options: ClonePoolOptions) {
     this.options = { ...options }
@@ -112,6 +118,11 @@ export class ClonePool {
       await this.listener.end().catch(() => {})
     }
     await this.dropOwn(this.options.template)
+    // The files of the run are done: what they released is dropped before the run ends.
+    const released = await withAdminClient(this.options.adminUrl, (client) =>
+      this.listReleased(client),
+    ).catch(() => [])
+    await this.drop(released)
     for (const resolve of this.fullWaiters.splice(0)) resolve()
   }
 
@@ -120,16 +131,21 @@ export class ClonePool {
     while (!this.closed) {
       try {
         const template = this.options.template
-        const ready = await withAdminClient(this.options.adminUrl, async (client) =>
-          (await listDatabases(client, poolNamePrefixFor(template))).filter((e) =>
-            isPoolOf(e, template),
-          ),
+        const { ready, released } = await withAdminClient(
+          this.options.adminUrl,
+          async (client) => ({
+            ready: (await listDatabases(client, poolNamePrefixFor(template))).filter((e) =>
+              isPoolOf(e, template),
+            ),
+            released: await this.listReleased(client),
+          }),
         )
-        if (ready.length < this.options.size && !this.closed) {
-          await this.createOne(template)
+        const refill = ready.length < this.options.size && !this.closed
+        if (!refill) for (const resolve of this.fullWaiters.splice(0)) resolve()
+        if (refill || released.length > 0) {
+          await Promise.all([refill ? this.createOne(template) : undefined, this.drop(released)])
           continue
         }
-        for (const resolve of this.fullWaiters.splice(0)) resolve()
       } catch (error) {
         // Waiters must not hang on a pool that cannot fill: clones fall back to direct copies.
         for (const resolve of this.fullWaiters.splice(0)) resolve()
@@ -142,6 +158,35 @@ export class ClonePool {
       }
       await this.idle()
     }
+  }
+
+  /**
+   * Clones of this project that their test files released (`releaseToPool`), whatever template
+   * they came from, except those a drop already failed on (the sweep retries them).
+   */
+  private async listReleased(client: Queryable): Promise<DatabaseEntry[]> {
+    return (await listDatabases(client, KIND_PREFIXES.clone)).filter((entry) => {
+      const verdict = checkOwnership(entry)
+      return (
+        verdict.owned &&
+        verdict.record.kind === 'clone' &&
+        verdict.record.released === true &&
+        verdict.record.project === this.options.project &&
+        !this.undroppable.has(entry.name)
+      )
+    })
+  }
+
+  /** Drops `entries` in parallel (the admin pool bounds it); a failure is left to the sweep. */
+  private async drop(entries: readonly DatabaseEntry[]): Promise<void> {
+    const { adminUrl } = this.options
+    await Promise.all(
+      entries.map((entry) =>
+        withAdminClient(adminUrl, (client) => dropDatabase(client, entry.name)).catch(() => {
+          this.undroppable.add(entry.name)
+        }),
+      ),
+    )
   }
 
   private async createOne(template: string): Promise<void> {
@@ -186,8 +231,7 @@ export class ClonePool {
   }
 
   private async dropOwn(template: string): Promise<void> {
-    const { adminUrl } = this.options
-    const own = await withAdminClient(adminUrl, (client) =>
+    const own = await withAdminClient(this.options.adminUrl, (client) =>
       listDatabases(client, poolNamePrefixFor(template)),
     )
       .then((entries) =>
@@ -197,11 +241,7 @@ export class ClonePool {
         }),
       )
       .catch(() => [])
-    // In parallel (the admin pool bounds it): a pool sized for many workers ends the run quickly.
-    await Promise.all(
-      own.map((entry) =>
-        withAdminClient(adminUrl, (client) => dropDatabase(client, entry.name)).catch(() => {}),
-      ),
-    )
+    // In parallel: a pool sized for many workers ends the run quickly.
+    await this.drop(own)
   }
 }

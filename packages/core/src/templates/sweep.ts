@@ -130,6 +130,10 @@ function judgeLeftover(
   options: Required<Pick<SweepOptions, 'ttlMs' | 'keptTtlMs' | 'force'>>,
 ): { drop: boolean; reason: string } {
   const r = entry.record
+  // Its test file was done with it: the run's pool drops it unless that run ended first.
+  if (r.kind === 'clone' && r.released) {
+    return { drop: true, reason: 'released by its test file, whose run ended before dropping it' }
+  }
   if (r.kind === 'clone' && r.kept) {
     const keptFor = age(r, now, 'keptAt')
     return keptFor > options.keptTtlMs
@@ -180,6 +184,7 @@ async function isCreatorGone(client: Queryable, name: string): Promise<boolean> 
  * - clones, pool, build and scratch databases whose owning process is gone (same host), or
  *   older than `ttlMs` (24 h); a build that crashed before its final rename counts as a build;
  * - clones kept for debugging, `keptTtlMs` (3 days) after they were kept;
+ * - clones their test files released for the run's pool to drop (`releaseToPool`), at once;
  * - templates beyond the `keepTemplates` (3) most recently used per project key, unless used in
  *   the last `templateMinAgeMs` (15 min), protected, or still the source of a live clone.
  *

@@ -300,6 +300,9 @@ export async function openTestFile(
           await keep(context, db, label, print)
           return
         }
+        // With a pool, its refiller drops the database in the background and the file does not
+        // wait for the DROP. Sessions still open make the file drop it itself (and name them).
+        if (context.pool && !worker && (await db.handOff().catch(() => false))) return
         // The drop ends sessions the file left open; their clients' errors must not fail the run.
         const result = await withTerminationGuard(() => db.drop())
         const leaked = result.leakedConnections

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { closeAdminPools, withAdminClient } from '../../src/templates/admin.js'
 import { cloneInto, createClone, type CloneSource } from '../../src/templates/clone.js'
@@ -157,5 +158,55 @@ describe('ClonePool', () => {
     } finally {
       await withAdminClient(TEST_SERVER_URL, (c) => dropDatabase(c, foreign))
     }
+  })
+
+  test('should drop the clones test files hand off to it, so that they do not wait for the drop', async () => {
+    const pool = newPool(source.template, 1)
+    pool.start()
+    try {
+      await pool.whenFull()
+      const db = await createClone(source, { label: 'handed-off.test.ts' })
+      expect(await db.handOff()).toBe(true)
+      // Handed off, not dropped by the caller: its record says so until the pool drops it.
+      const entry = await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))
+      expect(entry?.record).toMatchObject({ kind: 'clone', released: true })
+      expect(
+        await until(
+          async () => !(await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))),
+        ),
+      ).toBe(true)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  test('should refuse a hand-off while a session is connected or after keep(), and change nothing', async () => {
+    const db = await createClone(source, { label: 'in-use.test.ts' })
+    const before = await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))
+    const session = new pg.Client({ connectionString: db.url })
+    await session.connect()
+    try {
+      expect(await db.handOff()).toBe(false)
+    } finally {
+      await session.end()
+    }
+    const after = await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))
+    expect(after?.comment).toBe(before?.comment)
+    await db.keep()
+    expect(await db.handOff()).toBe(false)
+    expect(
+      (await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name)))?.record,
+    ).toMatchObject({
+      kept: true,
+    })
+    await withAdminClient(TEST_SERVER_URL, (c) => dropDatabase(c, db.name))
+  })
+
+  test('should drop, on close, the clones of its project handed off after it stopped refilling', async () => {
+    const pool = newPool(source.template, 1)
+    const db = await createClone(source, { label: 'late.test.ts' })
+    expect(await db.handOff()).toBe(true)
+    await pool.close()
+    expect(await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))).toBeUndefined()
   })
 })

@@ -80,6 +80,7 @@ beforeAll(async () => {
   db.user = await create(userDatabase, undefined)
   db.deadClone = await create(c('dead'), clone({ pid: deadPid }))
   db.liveClone = await create(c('live'), clone())
+  db.releasedClone = await create(c('released'), clone({ released: true }))
   db.remoteYoung = await create(c('remote_young'), clone({ host: `elsewhere-${run}`, pid: 12 }))
   db.remoteOld = await create(
     c('remote_old'),
@@ -148,6 +149,7 @@ describe('sweep', () => {
       liveClone: expect.stringMatching(
         /^keep: its owner \(pid \d+ on .+\) is still running \(`pgtestbed gc --force` drops it anyway\)$/,
       ),
+      releasedClone: 'drop: released by its test file, whose run ended before dropping it',
       remoteYoung: `keep: owner pid 12 on elsewhere-${run} cannot be checked from here; younger than ttlMs (24 h)`,
       remoteOld: `drop: older than ttlMs (24 h); owner pid 12 on elsewhere-${run}`,
       keptOld: 'drop: kept for debugging 96 h ago, longer than keptTtlMs (72 h)',
@@ -211,7 +213,14 @@ describe('sweep', () => {
         (await listDatabases(c)).map((e) => e.name),
       ),
     )
-    for (const key of ['deadClone', 'remoteOld', 'keptOld', 'crashedBuild', 't3']) {
+    for (const key of [
+      'deadClone',
+      'releasedClone',
+      'remoteOld',
+      'keptOld',
+      'crashedBuild',
+      't3',
+    ]) {
       expect(left.has(db[key]!), `${key} should be gone`).toBe(false)
     }
     for (const key of [

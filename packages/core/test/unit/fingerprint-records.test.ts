@@ -40,6 +40,7 @@ describe('ownership records', () => {
       `pgtestbed:${JSON.stringify({ ...valid, kind: 'other' })}`,
       `pgtestbed:${JSON.stringify({ ...valid, pid: '12' })}`,
       `pgtestbed:${JSON.stringify({ ...valid, createdAt: 'yesterday' })}`,
+      `pgtestbed:${JSON.stringify({ ...valid, released: 'yes' })}`,
       `pgtestbed:${JSON.stringify({ ...valid, project: undefined })}`,
       `PGTESTBED:${JSON.stringify(valid)}`,
     ]) {

@@ -1,13 +1,10 @@
 import type { Queryable } from './admin.js'
 import { poolNamePrefixFor } from './naming.js'
 import { checkOwnership, encodeRecord, listDatabases, type OwnershipRecord } from './ownership.js'
-import { quoteLiteral, sqlState } from './sql.js'
+import { DECLINED, quoteLiteral, runUnlessDeclined } from './sql.js'
 
 /** The NOTIFY channel pool refillers listen on; the payload is the template name. */
 export const POOL_CHANNEL = 'pgtestbed_pool'
-
-/** SQLSTATE the claim block raises when no pool database is ready (`no_data_found`). */
-const POOL_EMPTY = 'P0002'
 
 /** Ready pool databases of `template` that pass the ownership check, with their exact comment. */
 async function candidates(
@@ -82,14 +79,8 @@ BEGIN
     PERFORM pg_notify(${quoteLiteral(POOL_CHANNEL)}, ${quoteLiteral(template)});
     RETURN;
   END LOOP;
-  RAISE EXCEPTION 'pgtestbed pool of % is empty', ${quoteLiteral(template)} USING ERRCODE = '${POOL_EMPTY}';
+  RAISE EXCEPTION 'pgtestbed pool of % is empty', ${quoteLiteral(template)} USING ERRCODE = '${DECLINED}';
 END
 $pgtestbed$`
-  try {
-    await client.query(sql)
-    return true
-  } catch (error) {
-    if (sqlState(error) === POOL_EMPTY) return false
-    throw error
-  }
+  return runUnlessDeclined(client, sql)
 }

@@ -1,10 +1,7 @@
 import type { Queryable } from './admin.js'
 import { encodeRecord, type OwnershipRecord } from './ownership.js'
 import { POOL_CHANNEL } from './pool-claim.js'
-import { quoteLiteral, sqlState } from './sql.js'
-
-/** SQLSTATE the release block raises when it leaves the database as it was (`no_data_found`). */
-const NOT_RELEASED = 'P0002'
+import { DECLINED, quoteLiteral, runUnlessDeclined } from './sql.js'
 
 /**
  * Hands a clone its test file is done with to the clone pool of the run, which drops it in the
@@ -41,15 +38,9 @@ BEGIN
     EXECUTE format('COMMENT ON DATABASE %I IS %L', ${quoteLiteral(name)}, ${quoteLiteral(released)});
     PERFORM pg_notify(${quoteLiteral(POOL_CHANNEL)}, ${quoteLiteral(record.template ?? '')});
   ELSE
-    RAISE EXCEPTION 'pgtestbed: % is in use or changed', ${quoteLiteral(name)} USING ERRCODE = '${NOT_RELEASED}';
+    RAISE EXCEPTION 'pgtestbed: % is in use or changed', ${quoteLiteral(name)} USING ERRCODE = '${DECLINED}';
   END IF;
 END
 $pgtestbed$`
-  try {
-    await client.query(sql)
-    return true
-  } catch (error) {
-    if (sqlState(error) === NOT_RELEASED) return false
-    throw error
-  }
+  return runUnlessDeclined(client, sql)
 }

@@ -43,19 +43,25 @@ async function withContext(
 
 const read = (name: string) => withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, name))
 
+/** Opens test file `file` of `p` as a runner would; its messages go to `printed`. */
+async function open(context: TestFileContext, p: GooseProject, file: string) {
+  const printed: string[] = []
+  const env: NodeJS.ProcessEnv = {}
+  const testFile = await openTestFile(context, {
+    runner: 'node',
+    testPath: path.join(p.cwd, file),
+    env,
+    print: (text) => printed.push(text),
+  })
+  return { file: testFile, url: env.DATABASE_URL, printed }
+}
+
 describe('TestFile.release with a clone pool', () => {
   test("should hand the file's database back to the pool instead of dropping it, and the sweep drops what no pool took", async () => {
     const p = await project({ migrations: 1 })
     await withContext(p, async (context) => {
-      const printed: string[] = []
-      const env: NodeJS.ProcessEnv = {}
-      const file = await openTestFile(context, {
-        runner: 'node',
-        testPath: path.join(p.cwd, 'test/users.test.mjs'),
-        env,
-        print: (text) => printed.push(text),
-      })
-      const client = new pg.Client({ connectionString: env.DATABASE_URL })
+      const { file, url, printed } = await open(context, p, 'test/users.test.mjs')
+      const client = new pg.Client({ connectionString: url })
       await client.connect()
       await client.query('INSERT INTO t1 (name) VALUES ($1)', ['a'])
       await client.end()
@@ -79,15 +85,8 @@ describe('TestFile.release with a clone pool', () => {
   test('should drop the database itself and name the sessions a file left open', async () => {
     const p = await project({ migrations: 1 })
     await withContext(p, async (context) => {
-      const printed: string[] = []
-      const env: NodeJS.ProcessEnv = {}
-      const file = await openTestFile(context, {
-        runner: 'node',
-        testPath: path.join(p.cwd, 'test/leaks.test.mjs'),
-        env,
-        print: (text) => printed.push(text),
-      })
-      const leaked = new pg.Client({ connectionString: env.DATABASE_URL })
+      const { file, url, printed } = await open(context, p, 'test/leaks.test.mjs')
+      const leaked = new pg.Client({ connectionString: url })
       leaked.on('error', () => {}) // the drop ends this session
       await leaked.connect()
       await file.release(false)

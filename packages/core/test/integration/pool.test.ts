@@ -1,13 +1,21 @@
+import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { closeAdminPools, withAdminClient } from '../../src/templates/admin.js'
 import { cloneInto, createClone, type CloneSource } from '../../src/templates/clone.js'
 import { dropDatabase } from '../../src/templates/drop.js'
-import { poolNameFor, poolNamePrefixFor } from '../../src/templates/naming.js'
+import {
+  hashText,
+  KIND_PREFIXES,
+  poolNameFor,
+  poolNamePrefixFor,
+  templateNameFor,
+} from '../../src/templates/naming.js'
 import { listDatabases, newRecord, readDatabase } from '../../src/templates/ownership.js'
 import { ClonePool } from '../../src/templates/pool.js'
-import { TEST_SERVER_URL } from '../helpers/pg.js'
+import { quoteIdent } from '../../src/templates/sql.js'
+import { TEST_SERVER_URL, withAdmin } from '../helpers/pg.js'
 import { buildProjectTemplate, gooseProject, type GooseProject } from '../helpers/goose-project.js'
 
 let p: GooseProject
@@ -202,11 +210,29 @@ describe('ClonePool', () => {
     await withAdminClient(TEST_SERVER_URL, (c) => dropDatabase(c, db.name))
   })
 
-  test('should drop, on close, the clones of its project handed off after it stopped refilling', async () => {
-    const pool = newPool(source.template, 1)
+  test('should drop, on close, the clones of its project handed off whatever their template, and no lookalike', async () => {
+    // A pool of another template of the same project (a watch-mode run after an edit, say).
+    const pool = newPool(templateNameFor(hashText(`other-${p.project}`)), 1)
     const db = await createClone(source, { label: 'late.test.ts' })
     expect(await db.handOff()).toBe(true)
-    await pool.close()
-    expect(await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name))).toBeUndefined()
+    // A user database in the clones' name space, whose comment only looks like a released record.
+    const lookalike = `${KIND_PREFIXES.clone}${randomBytes(6).toString('hex')}`
+    await withAdmin(async (c) => {
+      await c.query(`CREATE DATABASE ${quoteIdent(lookalike)}`)
+      await c.query(
+        `COMMENT ON DATABASE ${quoteIdent(lookalike)} IS 'pgtestbed:{"kind":"clone","released":true,"project":"${p.project}"}'`,
+      )
+    })
+    try {
+      await pool.close()
+      expect(
+        await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, db.name)),
+      ).toBeUndefined()
+      expect(
+        (await withAdminClient(TEST_SERVER_URL, (c) => readDatabase(c, lookalike)))?.name,
+      ).toBe(lookalike)
+    } finally {
+      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(lookalike)}`))
+    }
   })
 })
